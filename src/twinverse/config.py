@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     session_ttl_s: int = Field(default=3600, ge=60, description="lifetime of a login token")
     max_scenario_mb: int = Field(default=128, ge=1)
     snapshot_every: int = Field(default=50_000, ge=100, description="events between graph snapshots")
+    debug: bool = Field(default=False, description="show tracebacks of internal errors")
 
     @property
     def store_path(self) -> Path:

@@ -17,6 +17,7 @@ from twinverse.scenario.checks import check_scenario
 from twinverse.scenario.errors import Issue, ScenarioError, format_path
 from twinverse.scenario.schema import Scenario
 from twinverse.scenario.source import MAX_BYTES, Document, parse_text, read_document
+from twinverse.twin.bulk import paused_gc
 from twinverse.twin.graph import TwinGraph
 
 
@@ -26,7 +27,8 @@ class LoadedScenario:
     document: Document
 
     def graph(self) -> TwinGraph:
-        return build_graph(self.scenario)
+        with paused_gc():
+            return build_graph(self.scenario)
 
 
 def _pydantic_issues(err: ValidationError, document: Document) -> list[Issue]:
@@ -109,8 +111,9 @@ def validate_document(document: Document) -> tuple[Scenario | None, list[Issue]]
 
 def load_scenario(path: str | Path, *, max_bytes: int = MAX_BYTES) -> LoadedScenario:
     """Read and fully validate a scenario file. Raises ScenarioError listing every issue."""
-    document = read_document(path, max_bytes=max_bytes)
-    scenario, issues = validate_document(document)
+    with paused_gc():
+        document = read_document(path, max_bytes=max_bytes)
+        scenario, issues = validate_document(document)
     if issues or scenario is None:
         raise ScenarioError(issues)
     return LoadedScenario(scenario, document)
@@ -118,11 +121,12 @@ def load_scenario(path: str | Path, *, max_bytes: int = MAX_BYTES) -> LoadedScen
 
 def validate_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> list[Issue]:
     """Every problem of a scenario file (an empty list when it is valid)."""
-    try:
-        document = read_document(path, max_bytes=max_bytes)
-    except ScenarioError as err:
-        return err.issues
-    return validate_document(document)[1]
+    with paused_gc():
+        try:
+            document = read_document(path, max_bytes=max_bytes)
+        except ScenarioError as err:
+            return err.issues
+        return validate_document(document)[1]
 
 
 __all__ = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from enum import Enum
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -18,10 +19,11 @@ from pydantic import BaseModel
 
 from twinverse.scenario.checks import great_circle_km
 from twinverse.scenario.schema import GeoLocation, Line, Scenario, TransportMode
+from twinverse.twin.bulk import paused_gc
 from twinverse.twin.distribution import Distribution
 from twinverse.twin.events import Change, EntityAdded, RelationAdded
 from twinverse.twin.graph import TwinGraph
-from twinverse.twin.ids import EntityId, make_id
+from twinverse.twin.ids import EntityId
 from twinverse.twin.model import Entity, EntityKind, GeoPoint, Relation, RelationKind
 from twinverse.twin.quantity import Quantity
 
@@ -34,9 +36,12 @@ CIRCUITY: Final = MappingProxyType(
 _NESTED = frozenset({"areas", "lines", "machines", "buffers", "conveyors", "id", "name"})
 
 
+_PLAIN = frozenset({Quantity, GeoPoint, str, int, float, bool, type(None)})
+
+
 def to_value(obj: Any) -> Any:
     """A scenario value as a twin property value (quantities and positions kept typed)."""
-    if isinstance(obj, Quantity | GeoPoint | str | int | float | bool) or obj is None:
+    if type(obj) in _PLAIN:
         return obj
     if isinstance(obj, Distribution):
         return obj.to_value()
@@ -47,11 +52,7 @@ def to_value(obj: Any) -> Any:
     if isinstance(obj, dt.date):
         return obj.isoformat()
     if isinstance(obj, BaseModel):
-        return {
-            name: to_value(value)
-            for name in type(obj).model_fields
-            if (value := getattr(obj, name)) is not None and value != []
-        }
+        return _properties(obj, frozenset())
     if isinstance(obj, list | tuple):
         return [to_value(v) for v in obj]
     if isinstance(obj, dict):
@@ -59,12 +60,18 @@ def to_value(obj: Any) -> Any:
     raise TypeError(f"cannot store {type(obj).__name__} in the twin")
 
 
+@lru_cache(maxsize=256)
+def _field_names(cls: type[BaseModel], skip: frozenset[str]) -> tuple[str, ...]:
+    return tuple(name for name in cls.model_fields if name not in skip)
+
+
 def _properties(model: BaseModel, skip: frozenset[str] = _NESTED) -> dict[str, Any]:
-    return {
-        name: to_value(value)
-        for name in type(model).model_fields
-        if name not in skip and (value := getattr(model, name)) is not None and value != []
-    }
+    out = {}
+    for name in _field_names(type(model), skip):
+        value = getattr(model, name)
+        if value is not None and value != []:
+            out[name] = to_value(value)
+    return out
 
 
 class _Builder:
@@ -77,7 +84,8 @@ class _Builder:
 
     def add(self, kind: EntityKind, path: tuple[str, ...], model: BaseModel, name: str | None,
             parent: EntityId | None, skip: frozenset[str] = _NESTED) -> EntityId:
-        entity_id = make_id(self.prefix, path)
+        # The schema has checked the prefix and every local id already.
+        entity_id = EntityId("/".join((self.prefix, *path)))
         local = path[-1] if path else self.s.enterprise.id
         self.id_of[local] = entity_id
         self.entities.append(Entity(entity_id, kind, name or local, _properties(model, skip)))
@@ -200,11 +208,13 @@ class _Builder:
 def scenario_changes(scenario: Scenario) -> list[Change]:
     """The changes that create the scenario's twin from nothing: entities, then relations."""
     builder = _Builder(scenario)
-    builder.build()
-    return [*(EntityAdded(e) for e in builder.entities), *(RelationAdded(r) for r in builder.relations)]
+    with paused_gc():
+        builder.build()
+        return [*(EntityAdded(e) for e in builder.entities), *(RelationAdded(r) for r in builder.relations)]
 
 
 def build_graph(scenario: Scenario) -> TwinGraph:
     graph = TwinGraph()
-    graph.apply_all(scenario_changes(scenario))
+    with paused_gc():
+        graph.apply_all(scenario_changes(scenario))
     return graph

@@ -33,6 +33,7 @@ class _Checker:
         self.s = scenario
         self.issues: list[tuple[Issue, Loc]] = []
         self.ids: dict[str, Declared] = {}
+        self._material_units: dict[str, str] | None = None
 
     def issue(self, code: str, loc: Loc, message: str, hint: str | None = None) -> None:
         self.issues.append((Issue(code, format_path(loc), message, hint), loc))
@@ -193,13 +194,15 @@ class _Checker:
                 self.positive((*mloc, "footprint", "depth"), m.footprint.depth)
 
     def material_dim(self, material: str) -> Dimension | None:
-        for m in self.s.materials:
-            if m.id == material:
-                try:
-                    return parse_unit(m.unit).dimension
-                except UnitError:
-                    return None
-        return None
+        if self._material_units is None:
+            self._material_units = {m.id: m.unit for m in self.s.materials}
+        unit = self._material_units.get(material)
+        if unit is None:
+            return None
+        try:
+            return parse_unit(unit).dimension
+        except UnitError:
+            return None
 
     def check_materials(self) -> None:
         for i, mat in enumerate(self.s.materials):

@@ -9,6 +9,7 @@ superset of JSON, so the same map serves JSON files.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from twinverse.scenario.errors import Issue, ScenarioError
@@ -164,7 +166,7 @@ def parse_text(raw: bytes, file: str, *, json_syntax: bool = False) -> Document:
                     "save the file as UTF-8") from None
     if not text.strip():
         raise _fail(file, "empty-file", "the file is empty", "start from examples/line.yaml")
-    depth = _nesting_depth(text)
+    depth = _nesting_depth(raw, text)
     if depth > MAX_DEPTH:
         raise _fail(file, "too-deep", f"the document nests {depth} levels deep; at most {MAX_DEPTH} are allowed")
     data = _parse_json(text, file) if json_syntax else _parse_yaml(text, file)
@@ -172,20 +174,28 @@ def parse_text(raw: bytes, file: str, *, json_syntax: bool = False) -> Document:
     return document
 
 
-def _nesting_depth(text: str) -> int:
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = np.zeros(256, dtype=np.int64)
+_STEP[[ord("["), ord("{")]] = 1
+_STEP[[ord("]"), ord("}")]] = -1
+
+
+def _nesting_depth(raw: bytes, text: str) -> int:
     """The deepest nesting of flow collections ([ and {) or indented blocks.
 
-    Deep nesting would exhaust the parser's recursion; checking first keeps the
-    error clean. Brackets inside quoted strings count too, which can only
-    overestimate, and only for strings holding dozens of brackets.
+    Deep nesting would exhaust the parser's recursion (libyaml's composer has no
+    limit of its own); checking first keeps the error clean. Brackets inside
+    quoted strings count too, which can only overestimate.
     """
-    depth = flow = 0
-    for ch in text:
-        if ch in "[{":
-            depth += 1
-            flow = max(flow, depth)
-        elif ch in "]}":
-            depth = max(0, depth - 1)
+    brackets = raw.translate(None, _NOT_BRACKETS)
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    running = np.cumsum(_STEP[codes], dtype=np.int64)
+    # Depth never goes below zero: subtract the lowest point reached so far.
+    depth = running - np.minimum.accumulate(np.minimum(running, 0)) if running.size else running
+    flow = int(depth.max()) if depth.size else 0
+    indents = re.findall(r"(?m)^[ -]+", text)
+    if not indents or max(map(len, indents)) < MAX_DEPTH:
+        return flow  # every block level indents at least one column
     stack = [0]
     block = 1
     for line in text.splitlines():
@@ -205,11 +215,10 @@ def _parse_json(text: str, file: str) -> Any:
     duplicates: list[str] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in items:
-            if key in out:
-                duplicates.append(key)
-            out[key] = value
+        out = dict(items)
+        if len(out) != len(items):
+            seen: set[str] = set()
+            duplicates.extend(k for k, _ in items if k in seen or seen.add(k))  # type: ignore[func-returns-value]
         return out
 
     def reject_constant(name: str) -> Any:
@@ -226,7 +235,6 @@ def _parse_json(text: str, file: str) -> Any:
     if duplicates:
         raise _fail(file, "duplicate-key", f"duplicate key {duplicates[0]!r}",
                     "each key may appear once in an object")
-    _check_expansion(data, file)
     return data
 
 

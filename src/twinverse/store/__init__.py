@@ -102,7 +102,9 @@ class EventLog(Protocol):
 
     def twin(self, prefix: str) -> TwinInfo | None: ...
 
-    def append_events(self, events: Sequence[Event], *, expect_seq: int | None = None) -> list[Event]:
+    def append_events(
+        self, events: Sequence[Event], *, expect_seq: int | None = None
+    ) -> list[Event]:
         """Append atomically and durably; return the events with ``seq`` assigned.
 
         Within one twin timestamps are made non-decreasing (an event older than the
@@ -126,7 +128,9 @@ class EventLog(Protocol):
 
     def save_snapshot(self, snapshot: Snapshot) -> None: ...
 
-    def latest_snapshot(self, twin: str, *, at_or_before_ts: int | None = None) -> Snapshot | None: ...
+    def latest_snapshot(
+        self, twin: str, *, at_or_before_ts: int | None = None
+    ) -> Snapshot | None: ...
 
 
 @runtime_checkable

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
 
@@ -146,6 +147,7 @@ def _combine(a: Dimension, b: Dimension, sign: int) -> Dimension:
     return tuple(sorted((k, v) for k, v in exps.items() if v))
 
 
+@lru_cache(maxsize=8192)
 def parse_unit(text: str) -> UnitDef:
     """Parse a unit expression such as ``kg``, ``pcs/h``, ``kgCO2e/tkm`` or ``m^2``.
 

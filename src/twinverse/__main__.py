@@ -1,0 +1,5 @@
+"""``python -m twinverse`` runs the command line."""
+
+from twinverse.cli.main import run
+
+run()

@@ -1,0 +1,246 @@
+"""The platform's domain facade: twins held in a store, their histories, and access rules.
+
+The API and the CLI are thin edges over a :class:`Workspace`. Every read and
+write names the acting principal; ``None`` means the local operator at the
+command line, who has full access to the store on their own disk.
+
+Lifecycle: ``Workspace.open(settings)`` opens (or creates) the embedded store;
+``close()`` (or ``with``) releases it. The constructor does no I/O.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+
+from twinverse.config import Settings
+from twinverse.errors import TwinverseError
+from twinverse.identity import Accounts, Permission, Principal
+from twinverse.identity.access import AccessDenied
+from twinverse.scenario import LoadedScenario, scenario_changes
+from twinverse.store import ConflictError, Store, TwinInfo
+from twinverse.store.history import TwinHistory, graph_as_of
+from twinverse.twin.errors import EntityNotFoundError
+from twinverse.twin.events import (
+    Change,
+    EntityAdded,
+    EntityRemoved,
+    Event,
+    PropertyRemoved,
+    PropertySet,
+    RelationAdded,
+    RelationRemoved,
+)
+from twinverse.twin.graph import TwinGraph, diff
+from twinverse.twin.ids import prefix_of
+from twinverse.twin.model import Entity, Relation
+from twinverse.twin.query import query as run_text_query
+
+
+class TwinNotFoundError(TwinverseError):
+    code = "twin-not-found"
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """An identifier's record: the entity, its twin, and its relations both ways."""
+
+    twin: TwinInfo
+    entity: Entity
+    outgoing: list[Relation]
+    incoming: list[Relation]
+    as_of: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    twin: TwinInfo
+    events: int
+    created: bool
+
+
+def wall_clock_ns() -> int:
+    return time.time_ns()
+
+
+class Workspace:
+    """Twins, their histories and accounts over one store."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], int] = wall_clock_ns,
+        session_ttl_s: int = 3600,
+        snapshot_every: int = 50_000,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.accounts = Accounts(store, clock, session_ttl_s=session_ttl_s)
+        self._snapshot_every = snapshot_every
+        self._histories: dict[str, TwinHistory] = {}
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, settings: Settings, *, clock: Callable[[], int] = wall_clock_ns) -> Workspace:
+        from twinverse.store.sqlite import SqliteStore
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = SqliteStore.open(settings.store_path)
+        return cls(store, clock=clock, session_ttl_s=settings.session_ttl_s,
+                   snapshot_every=settings.snapshot_every)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- twins
+    def twin_info(self, prefix: str, principal: Principal | None = None) -> TwinInfo:
+        info = self.store.twin(prefix)
+        if info is None:
+            raise TwinNotFoundError(f"no twin with prefix {prefix!r}")
+        if principal is not None:
+            principal.check(Permission.READ, tenant=info.tenant)
+        return info
+
+    def twins(self, principal: Principal | None = None) -> list[TwinInfo]:
+        every = self.store.twins()
+        return [t for t in every if principal is None or t.tenant == principal.tenant]
+
+    def _history(self, prefix: str) -> TwinHistory:
+        with self._lock:
+            history = self._histories.get(prefix)
+            if history is None:
+                history = TwinHistory.load(self.store, prefix, clock=self.clock,
+                                           snapshot_every=self._snapshot_every)
+                self._histories[prefix] = history
+            return history
+
+    def graph(self, prefix: str, *, as_of: int | None = None, principal: Principal | None = None) -> TwinGraph:
+        """The twin's graph now, or as it was at ``as_of`` (ns since the epoch)."""
+        self.twin_info(prefix, principal)
+        if as_of is None:
+            return self._history(prefix).graph
+        return graph_as_of(self.store, prefix, as_of)
+
+    def import_scenario(self, loaded: LoadedScenario, *, tenant: str, actor: str,
+                        reason: str = "scenario import") -> ImportResult:
+        """Create the scenario's twin, or bring an existing one up to date with minimal events."""
+        scenario = loaded.scenario
+        prefix = scenario.enterprise.prefix
+        with self._lock:
+            info = self.store.twin(prefix)
+            if info is None:
+                info = TwinInfo(prefix, scenario.enterprise.name, tenant, self.clock())
+                self.store.register_twin(info)
+                changes = scenario_changes(scenario)
+                created = True
+            else:
+                if info.tenant != tenant:
+                    raise ConflictError(f"prefix {prefix!r} belongs to another company")
+                new_graph = loaded.graph()
+                changes = diff(self._history(prefix).graph, new_graph)
+                created = False
+            events = self._history(prefix).commit(changes, actor=actor, reason=reason) if changes else []
+        return ImportResult(info, len(events), created)
+
+    # ---------------------------------------------------------------- reads
+    def query(self, prefix: str, text: str, *, as_of: int | None = None,
+              principal: Principal | None = None) -> list[Entity]:
+        graph = self.graph(prefix, as_of=as_of, principal=principal)
+        scope = principal.sees if principal is not None and principal.scopes else None
+        return run_text_query(graph, text, scope=scope)
+
+    def resolve(self, entity_id: str, *, as_of: int | None = None,
+                principal: Principal | None = None) -> Resolved:
+        """The record of an identifier. Raises EntityNotFoundError (also for what the principal may not see)."""
+        prefix = prefix_of(entity_id)
+        info = self.store.twin(prefix)
+        try:
+            if info is None:
+                raise EntityNotFoundError(entity_id)
+            if principal is not None:
+                principal.check(Permission.READ, tenant=info.tenant, entity_id=entity_id)
+        except AccessDenied:
+            raise EntityNotFoundError(entity_id) from None
+        graph = self.graph(prefix, as_of=as_of)
+        entity = graph.entity(entity_id)
+        visible = principal.sees if principal is not None else (lambda _id: True)
+        return Resolved(
+            twin=info,
+            entity=entity,
+            outgoing=[r for r in graph.outgoing(entity_id) if visible(r.target)],
+            incoming=[r for r in graph.incoming(entity_id) if visible(r.source)],
+            as_of=as_of,
+        )
+
+    def events(self, prefix: str, *, after_seq: int = 0, limit: int = 100, entity: str | None = None,
+               principal: Principal | None = None) -> list[Event]:
+        info = self.twin_info(prefix, principal)
+        if entity is not None and principal is not None:
+            try:
+                principal.check(Permission.READ, tenant=info.tenant, entity_id=entity)
+            except AccessDenied:
+                raise EntityNotFoundError(entity) from None
+        if principal is None or not principal.scopes:
+            return self.store.events(prefix, after_seq=after_seq, limit=limit, entity=entity)
+        # A scoped principal sees only events about its subtrees; page past the others.
+        out: list[Event] = []
+        cursor = after_seq
+        while len(out) < limit:
+            batch = self.store.events(prefix, after_seq=cursor, limit=limit * 4, entity=entity)
+            if not batch:
+                break
+            out.extend(e for e in batch if _event_visible(e, principal))
+            cursor = batch[-1].seq
+        return out[:limit]
+
+    def history(self, entity_id: str, *, limit: int = 100, after_seq: int = 0,
+                principal: Principal | None = None) -> list[Event]:
+        return self.events(prefix_of(entity_id), after_seq=after_seq, limit=limit, entity=entity_id,
+                           principal=principal)
+
+    # --------------------------------------------------------------- writes
+    def apply_changes(self, prefix: str, changes: Sequence[Change], *, principal: Principal | None,
+                      actor: str | None = None, reason: str = "") -> list[Event]:
+        """Commit changes as events. Each touched entity must be within the principal's scopes."""
+        info = self.twin_info(prefix, principal)
+        for change in changes:
+            for entity_id in _touched(change):
+                if prefix_of(entity_id) != prefix:
+                    raise AccessDenied(f"{entity_id!r} is not part of twin {prefix!r}")
+                if principal is not None:
+                    try:
+                        principal.check(Permission.WRITE, tenant=info.tenant, entity_id=entity_id)
+                    except AccessDenied as err:
+                        if err.hidden:
+                            raise EntityNotFoundError(entity_id) from None
+                        raise
+        who = actor or (principal.id if principal is not None else "local")
+        with self._lock:
+            return self._history(prefix).commit(list(changes), actor=who, reason=reason)
+
+
+def _touched(change: Change) -> tuple[str, ...]:
+    if isinstance(change, EntityAdded):
+        return (change.entity.id,)
+    if isinstance(change, EntityRemoved | PropertySet | PropertyRemoved):
+        return (change.entity_id,)
+    if isinstance(change, RelationAdded):
+        return (change.relation.source, change.relation.target)
+    if isinstance(change, RelationRemoved):
+        return (change.key[0], change.key[2])
+    raise TypeError(change)  # pragma: no cover
+
+
+def _event_visible(event: Event, principal: Principal) -> bool:
+    return all(principal.sees(e) for e in _touched(event.change))
