@@ -11,7 +11,6 @@ Lifecycle: ``Workspace.open(settings)`` opens (or creates) the embedded store;
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -36,6 +35,7 @@ from twinverse.twin.events import (
 )
 from twinverse.twin.graph import TwinGraph, diff
 from twinverse.twin.ids import prefix_of
+from twinverse.twin.instant import now_us
 from twinverse.twin.model import Entity, Relation
 from twinverse.twin.query import query as run_text_query
 
@@ -63,7 +63,7 @@ class ImportResult:
 
 
 def wall_clock_ns() -> int:
-    return time.time_ns()
+    return now_us()
 
 
 class Workspace:
@@ -89,7 +89,7 @@ class Workspace:
         from twinverse.store.sqlite import SqliteStore
 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = SqliteStore.open(settings.store_path)
+        store = SqliteStore(settings.store_path).open()
         return cls(store, clock=clock, session_ttl_s=settings.session_ttl_s,
                    snapshot_every=settings.snapshot_every)
 

@@ -17,7 +17,7 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def workspace(tmp_path: Path, fixtures: Path, clock) -> Iterator[Workspace]:
-    store = SqliteStore.open(tmp_path / "store.db")
+    store = SqliteStore(tmp_path / "store.db").open()
     ws = Workspace(store, clock=clock)
     ws.import_scenario(load_scenario(fixtures / "globex.yaml"), tenant="globex", actor="setup")
     ws.import_scenario(load_scenario(fixtures / "initech.yaml"), tenant="initech", actor="setup")

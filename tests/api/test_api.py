@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import login
+from twinverse.twin.instant import format_instant
 
 GLOBEX = "86.1000.globex"
 PRESS = f"{GLOBEX}/shanghai/l1/press-1"
@@ -86,7 +87,8 @@ def test_change_becomes_event_and_as_of_shows_the_past(client: TestClient, clock
     assert (event["actor"], event["reason"]) == ("ann", "retooled")
     now = client.get(f"/resolve/{PRESS}", headers=headers).json()
     assert now["entity"]["properties"]["kind"] == "cnc"
-    past = client.get(f"/resolve/{PRESS}", params={"as_of": "2026-09-21T00:00Z"}, headers=headers).json()
+    between = format_instant(clock.now - 30 * 10**9)
+    past = client.get(f"/resolve/{PRESS}", params={"as_of": between}, headers=headers).json()
     assert past["entity"]["properties"]["kind"] == before["entity"]["properties"]["kind"] == "press"
     history = client.get("/events", params={"twin": GLOBEX, "entity": PRESS}, headers=headers).json()
     assert history["items"][-1]["seq"] == event["seq"]

@@ -39,8 +39,20 @@ def to_instant(value: dt.datetime) -> int:
 
 
 def format_instant(ns: int) -> str:
-    """ns since the epoch to ISO 8601 in UTC with millisecond precision."""
+    """ns since the epoch to ISO 8601 in UTC, to the microsecond.
+
+    Event times have microsecond resolution (see ``now_us``), so a printed time
+    parses back to exactly the instant of its event.
+    """
     value = dt.datetime.fromtimestamp(ns // NS_PER_S, tz=dt.UTC) + dt.timedelta(
         microseconds=(ns % NS_PER_S) // 1_000
     )
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    spec = "seconds" if ns % NS_PER_S == 0 else "microseconds"
+    return value.isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+def now_us() -> int:
+    """The wall clock in ns since the epoch, at microsecond resolution (what ISO 8601 text can hold)."""
+    import time
+
+    return time.time_ns() // 1_000 * 1_000

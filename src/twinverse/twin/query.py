@@ -19,7 +19,8 @@ Grammar::
             | "bbox" LAT1,LON1,LAT2,LON2
     target := ID | LOCAL_ID | "(" query ")"
 
-KIND is an entity kind or ``*``. A VALUE with a unit (``10 kW``) compares as a
+KIND is an entity kind or ``*``. In conditions ``id``, ``name`` and ``kind``
+name the entity's own fields unless it has a property of that name. A VALUE with a unit (``10 kW``) compares as a
 quantity, in any unit of the same dimension. Parsing raises QuerySyntaxError
 pointing at the offending token; evaluation never raises for missing properties
 (they simply do not match).
@@ -314,14 +315,16 @@ def parse_query(text: str) -> Query:
 # -------------------------------------------------------------- evaluating
 def _lookup(entity: Entity, path: tuple[str, ...]) -> Any:
     head = path[0]
-    if head == "id":
-        value: Any = entity.id
-    elif head == "name":
-        value = entity.name
-    elif head == "kind":
-        value = entity.kind.value
-    else:
-        value = entity.properties.get(head)
+    value: Any = entity.properties.get(head)
+    # id, name and kind name the entity's own fields unless a property of that name exists
+    # (a machine's 'kind' property, press or cnc, is more useful than 'machine').
+    if value is None:
+        if head == "id":
+            value = entity.id
+        elif head == "name":
+            value = entity.name
+        elif head == "kind":
+            value = entity.kind.value
     for part in path[1:]:
         if not isinstance(value, dict):
             return None
