@@ -37,21 +37,9 @@ BROKEN = sorted(p for p in BROKEN_DIR.iterdir() if p.suffix in (".yaml", ".yml",
 # the test is a strict xfail, so fixing the bug turns it into an XPASS failure
 # that asks for the entry to be removed.
 KNOWN_BUGS: dict[str, str] = {
-    "unknown-distribution": (
-        "fields.py _distribution_validator: PydanticCustomError templates do not support "
-        "'!r', so the message shows a literal '{got!r}' instead of the value"
-    ),
-    "distribution-param-without-unit": (
-        "fields.py _distribution_validator: the template '{name!r} needs its unit' is not "
-        "formatted by PydanticCustomError, the message shows a literal '{name!r}'"
-    ),
     "schema-and-reference-errors": (
         "__init__.py validate_document: whole-document checks only run when the schema "
         "passes, so the unknown machine 'press-3' is not reported next to the field error"
-    ),
-    "control-character": (
-        "source.py _parse_yaml: a yaml ReaderError is not a MarkedYAMLError, so the issue "
-        "has no line/column and its message spans two lines ('in \"<unicode string>\"')"
     ),
 }
 
@@ -126,12 +114,8 @@ _UNLOCATED = {
         "source.py _parse_json: a duplicate JSON key is reported without line, column "
         "or document path"
     ),
-    "control-character": KNOWN_BUGS["control-character"],
 }
-_UNFORMATTED = {
-    name: KNOWN_BUGS[name]
-    for name in ("unknown-distribution", "distribution-param-without-unit", "control-character")
-}
+_UNFORMATTED: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("source", _params(_UNLOCATED))

@@ -134,12 +134,6 @@ def test_three_thousand_deep_block_mapping_is_too_deep(tmp_path: Path) -> None:
     assert _codes(_rejected(_write(tmp_path, text))) == ["too-deep"]
 
 
-@pytest.mark.xfail(
-    reason="source.py _nesting_depth strips leading '-' (line.lstrip(' -')), so nested block "
-    "sequences are not counted; _check_expansion then recurses past the recursion limit "
-    "outside any try and RecursionError escapes",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -159,11 +153,6 @@ def test_file_over_max_bytes_is_too_large(tmp_path: Path) -> None:
     assert _codes(_rejected(path, max_bytes=100)) == ["file-too-large"]
 
 
-@pytest.mark.xfail(
-    reason="source.py read_document formats sizes as whole MiB: a 2 kB file over a 1 kB "
-    "limit reads 'the file is 0 MiB; scenario files may be at most 0 MiB'",
-    strict=True,
-)
 def test_size_message_shows_sizes_that_differ(tmp_path: Path) -> None:
     issues = _rejected(_write(tmp_path, SMALL_TEXT), max_bytes=1000)
     assert "0 MiB" not in issues[0].message
@@ -201,11 +190,6 @@ def test_too_long_file_name_is_unreadable(tmp_path: Path) -> None:
     assert _codes(_rejected(tmp_path / ("x" * 5000))) == ["unreadable-file"]
 
 
-@pytest.mark.xfail(
-    reason="source.py read_document catches OSError only; Path.stat raises ValueError "
-    "('embedded null byte') for a path holding NUL",
-    strict=True,
-)
 def test_path_with_a_nul_byte_is_rejected(tmp_path: Path) -> None:
     _rejected(str(tmp_path / "a\x00b.yaml"))
 
@@ -246,11 +230,6 @@ def test_a_megabyte_long_key_is_rejected(tmp_path: Path) -> None:
     assert _codes(issues) == ["syntax-error"]
 
 
-@pytest.mark.xfail(
-    reason="quantity.py parse_unit puts the whole unknown symbol into the message twice "
-    "('unknown unit {symbol!r} in {text!r}') without shortening it",
-    strict=True,
-)
 def test_a_huge_unknown_unit_gives_a_short_message(tmp_path: Path) -> None:
     text = _small_with("cycle_time: 40 s", "cycle_time: 40 " + "q" * 100_000)
     issues = _rejected(_write(tmp_path, text))
@@ -273,21 +252,11 @@ def test_non_finite_latitude_is_out_of_range(tmp_path: Path, value: str, code: s
     assert _codes(issues) == [code]
 
 
-@pytest.mark.xfail(
-    reason="twin/distribution.py check_distribution does not reject non-finite plain "
-    "parameters: lognormal 'cv: .nan' or '.inf' is accepted",
-    strict=True,
-)
 @pytest.mark.parametrize("value", [".nan", ".inf"])
 def test_non_finite_cv_is_rejected(tmp_path: Path, value: str) -> None:
     _rejected(_write(tmp_path, _small_with("cv: 0.1", f"cv: {value}")))
 
 
-@pytest.mark.xfail(
-    reason="scenario/fields.py and twin/quantity.py call float() on a YAML int; an int "
-    "of 401 digits raises OverflowError ('int too large to convert to float')",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("old", "new"),
     [
@@ -301,29 +270,14 @@ def test_integer_too_large_for_a_float_is_rejected(tmp_path: Path, old: str, new
     _rejected(_write(tmp_path, _small_with(old, new.format(zeros="0" * 400))))
 
 
-@pytest.mark.xfail(
-    reason="source.py _parse_yaml: PyYAML raises ValueError (Python's 4300-digit int "
-    "limit) from int(); only yaml.YAMLError and RecursionError are caught",
-    strict=True,
-)
 def test_integer_of_five_thousand_digits_is_rejected(tmp_path: Path) -> None:
     _rejected(_write(tmp_path, _small_with("twinverse: 1", "twinverse: " + "9" * 5000)))
 
 
-@pytest.mark.xfail(
-    reason="twin/quantity.py parse_unit: factor ** power overflows for 'km^400' and "
-    "OverflowError escapes the pydantic validator",
-    strict=True,
-)
 def test_unit_with_an_overflowing_power_is_rejected(tmp_path: Path) -> None:
     _rejected(_write(tmp_path, _small_with("cycle_time: 40 s", "cycle_time: 1 km^400")))
 
 
-@pytest.mark.xfail(
-    reason="twin/distribution.py Distribution.mean: math.gamma(1 + 1/shape) overflows for "
-    "a tiny weibull shape; checks.py reads .mean and OverflowError escapes",
-    strict=True,
-)
 def test_weibull_with_a_tiny_shape_is_rejected(tmp_path: Path) -> None:
     text = _small_with("cycle_time: 40 s", "cycle_time: {dist: weibull, scale: 40 s, shape: 0.001}")
     _rejected(_write(tmp_path, text))

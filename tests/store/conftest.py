@@ -24,8 +24,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
     # conformance.py is the suite every backend must pass; it keeps that name
-    # (rather than test_*.py) so that it reads as the contract, and is collected here.
-    if file_path.parent == HERE and file_path.name == "conformance.py":
+    # (rather than test_*.py) so that it reads as the contract, and is collected
+    # here — unless named on the command line, which pytest collects by itself.
+    if (
+        file_path.parent == HERE
+        and file_path.name == "conformance.py"
+        and not parent.session.isinitpath(file_path)
+    ):
         module: pytest.Module = pytest.Module.from_parent(parent, path=file_path)
         return module
     return None

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from twinverse.twin.distribution import (
+    MIN_WEIBULL_SHAPE,
     DISTRIBUTIONS,
     DistKind,
     Distribution,
@@ -87,7 +88,7 @@ def test_zero_mean_is_rejected(kind: DistKind) -> None:
 
 
 def test_weibull_with_zero_shape_is_rejected() -> None:
-    with pytest.raises(UnitError, match="shape above zero"):
+    with pytest.raises(UnitError, match="shape of at least"):
         check_distribution(DistKind.WEIBULL, {"scale": s(45), "shape": 0.0}, TIME)
 
 
@@ -101,11 +102,6 @@ def test_plain_parameter_given_as_dimensionless_quantity_passes() -> None:
     check_distribution(DistKind.LOGNORMAL, {"mean": s(45), "cv": cv}, TIME)
 
 
-@pytest.mark.xfail(
-    reason="distribution.py check_distribution: 'm < 0' and '== 0' are false for NaN, so "
-    "non-finite plain parameters (cv, shape) pass",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("kind", "name", "value"),
     [
@@ -119,13 +115,13 @@ def test_non_finite_plain_parameter_is_rejected(kind: DistKind, name: str, value
         check_distribution(kind, {**VALID[kind], name: value}, TIME)
 
 
-@pytest.mark.xfail(
-    reason="distribution.py: a tiny weibull shape passes check_distribution but "
-    "Distribution.mean computes math.gamma(1 + 1/shape) and raises OverflowError",
-    strict=True,
-)
-def test_weibull_shape_that_passes_the_check_has_a_finite_mean() -> None:
-    params: dict[str, Quantity | float] = {"scale": s(45), "shape": 0.001}
+def test_weibull_shape_too_small_for_a_finite_mean_is_rejected() -> None:
+    with pytest.raises(UnitError):
+        check_distribution(DistKind.WEIBULL, {"scale": s(45), "shape": 0.001}, TIME)
+
+
+def test_weibull_smallest_accepted_shape_has_a_finite_mean() -> None:
+    params: dict[str, Quantity | float] = {"scale": s(45), "shape": MIN_WEIBULL_SHAPE}
     check_distribution(DistKind.WEIBULL, params, TIME)
     assert math.isfinite(Distribution(DistKind.WEIBULL, tuple(params.items())).mean)
 

@@ -66,11 +66,6 @@ def test_parse_id_rejects_a_malformed_id(text: str) -> None:
         parse_id(text)
 
 
-@pytest.mark.xfail(
-    reason="ids.py parse_id: 'prefix/' partitions into an empty suffix that is treated as "
-    "no path, so the malformed id is accepted and returned without its slash",
-    strict=True,
-)
 def test_parse_id_rejects_a_trailing_slash_after_the_prefix() -> None:
     with pytest.raises(InvalidIdError):
         parse_id(f"{PREFIX}/")

@@ -186,15 +186,8 @@ def test_unknown_unit_without_a_close_match_gives_no_suggestion() -> None:
     assert "did you mean" not in str(err.value)
 
 
-@pytest.mark.xfail(
-    reason="quantity.py _closest_unit matches case-insensitively first, so 'mW' (milliwatt) "
-    "gets 'did you mean MW?' — a hint off by a factor of 10^9",
-    strict=True,
-)
-def test_unknown_unit_is_not_corrected_to_another_si_prefix() -> None:
-    with pytest.raises(UnitError) as err:
-        parse_quantity("5 mW")
-    assert "'MW'" not in str(err.value)
+def test_milliwatt_is_not_megawatt() -> None:
+    assert parse_quantity("5 mW").to("W") == pytest.approx(0.005)
 
 
 def test_words_between_factors_are_not_a_unit() -> None:
@@ -207,11 +200,6 @@ def test_text_without_a_number_is_rejected() -> None:
         parse_quantity("five s", TIME)
 
 
-@pytest.mark.xfail(
-    reason="quantity.py parse_quantity falls back to EXAMPLES[DIMENSIONLESS] when no "
-    "dimension is expected: 'expected a number with a unit such as '0.95''",
-    strict=True,
-)
 def test_unreadable_text_shows_an_example_with_a_unit() -> None:
     with pytest.raises(UnitError) as err:
         parse_quantity("five s")
@@ -232,30 +220,16 @@ def test_non_finite_quantity_is_rejected(value: str | float) -> None:
         parse_quantity(value)
 
 
-@pytest.mark.xfail(
-    reason="quantity.py parse_quantity calls float() on an int; 10**400 raises "
-    "OverflowError instead of UnitError",
-    strict=True,
-)
 def test_integer_too_large_for_a_float_is_a_unit_error() -> None:
     with pytest.raises(UnitError):
         parse_quantity(10**400)
 
 
-@pytest.mark.xfail(
-    reason="quantity.py parse_unit: 'factor ** power' raises OverflowError for km^400",
-    strict=True,
-)
 def test_overflowing_unit_power_is_a_unit_error() -> None:
     with pytest.raises(UnitError):
         parse_unit("km^400")
 
 
-@pytest.mark.xfail(
-    reason="quantity.py parse_unit accepts any exponent and loops abs(power) times to build "
-    "the dimension: 'm^1000000000' takes minutes (about 0.85 s per million)",
-    strict=True,
-)
 def test_absurd_unit_power_is_rejected() -> None:
     with pytest.raises(UnitError):
         parse_unit("m^1000")

@@ -81,13 +81,18 @@ def _distribution_validator(dim: Dimension) -> Any:
         except ValueError:
             raise PydanticCustomError(
                 "unknown-distribution",
-                "'dist' must be one of {kinds}, got {got!r}",
-                {"kinds": ", ".join(k.value for k in DistKind), "got": kind_text},
+                "'dist' must be one of {kinds}, got {got}",
+                {"kinds": ", ".join(k.value for k in DistKind), "got": repr(kind_text)},
             ) from None
         params: dict[str, Quantity | float] = {}
         for name, item in raw.items():
             if isinstance(item, int | float) and not isinstance(item, bool):
-                params[name] = float(item)
+                try:
+                    params[name] = float(item)
+                except OverflowError:
+                    raise PydanticCustomError(
+                        "not-finite", "'{name}' is too large to be a number", {"name": name}
+                    ) from None
             else:
                 params[name] = parse_one(item) if name not in ("cv", "shape") else _plain(name, item)
         try:
@@ -98,7 +103,7 @@ def _distribution_validator(dim: Dimension) -> Any:
             if isinstance(item, float) and name not in ("cv", "shape") and dim != DIMENSIONLESS:
                 raise PydanticCustomError(
                     "wrong-unit",
-                    "{name!r} needs its unit, e.g. '{name}: 45 s'",
+                    "'{name}' needs its unit, e.g. '{name}: 45 s'",
                     {"name": name},
                 )
         return Distribution(kind, tuple(params.items()))

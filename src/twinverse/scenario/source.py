@@ -124,6 +124,13 @@ def _fail(file: str, code: str, message: str, hint: str | None = None, line: int
     return ScenarioError([Issue(code, "", message, hint, file, line, column)])
 
 
+def _size(n: int) -> str:
+    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= factor:
+            return f"{n / factor:.4g} {unit}"
+    return f"{n} bytes"
+
+
 def read_document(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Document:
     """Read and parse a scenario file (YAML, or JSON for ``.json``).
 
@@ -141,8 +148,7 @@ def read_document(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Document:
             raise _fail(
                 file,
                 "file-too-large",
-                f"the file is {size / 2**20:.0f} MiB; scenario files may be at most "
-                f"{max_bytes / 2**20:.0f} MiB",
+                f"the file is {_size(size)}; scenario files may be at most {_size(max_bytes)}",
                 "split the enterprise into several files, or raise TWINVERSE_MAX_SCENARIO_MB",
             )
         raw = p.read_bytes()
@@ -150,6 +156,8 @@ def read_document(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Document:
         raise _fail(file, "file-not-found", f"no such file: {file}") from None
     except OSError as err:
         raise _fail(file, "unreadable-file", f"cannot read {file}: {err.strerror}") from None
+    except ValueError as err:  # e.g. a NUL byte in the path
+        raise _fail(file, "unreadable-file", f"cannot read {file!r}: {err}") from None
     return parse_text(raw, file, json_syntax=p.suffix.lower() == ".json")
 
 
@@ -207,7 +215,8 @@ def _nesting_depth(raw: bytes, text: str) -> int:
             stack.pop()
         if indent > stack[-1]:
             stack.append(indent)
-            block = max(block, len(stack))
+        # "- - - x" opens a sequence per dash on one line.
+        block = max(block, len(stack) + line[:indent].count("-"))
     return max(flow, block)
 
 
@@ -239,7 +248,10 @@ def _parse_json(text: str, file: str) -> Any:
 
 
 def _parse_yaml(text: str, file: str) -> Any:
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)
+    except yaml.reader.ReaderError as err:
+        raise _reader_error(err, text, file) from None
     try:
         with _recursion_limit(MAX_DEPTH * 4 + 200):
             data = loader.get_single_data()
@@ -257,10 +269,14 @@ def _parse_yaml(text: str, file: str) -> Any:
             mark.line + 1 if mark else None,
             mark.column + 1 if mark else None,
         ) from None
+    except yaml.reader.ReaderError as err:
+        raise _reader_error(err, text, file) from None
     except yaml.YAMLError as err:
-        raise _fail(file, "syntax-error", f"invalid YAML: {err}") from None
+        raise _fail(file, "syntax-error", "invalid YAML: " + " ".join(str(err).split())) from None
     except RecursionError:
         raise _fail(file, "too-deep", "the document nests too deeply") from None
+    except (ValueError, OverflowError) as err:  # e.g. an integer of thousands of digits
+        raise _fail(file, "syntax-error", f"invalid YAML value: {str(err)[:120]}") from None
     finally:
         loader.dispose()
     if loader.duplicates:
@@ -269,6 +285,15 @@ def _parse_yaml(text: str, file: str) -> Any:
                     "each key may appear once in a mapping", mark.line + 1, mark.column + 1)
     _check_expansion(data, file)
     return data
+
+
+def _reader_error(err: yaml.reader.ReaderError, text: str, file: str) -> ScenarioError:
+    before = text[: err.position]
+    line = before.count("\n") + 1
+    column = err.position - (before.rfind("\n") + 1) + 1
+    char = err.character if isinstance(err.character, str) else chr(err.character)
+    return _fail(file, "syntax-error", f"the text holds a control character {char!r} (U+{ord(char):04X})",
+                 "remove it; scenario files are plain text", line, column)
 
 
 def _check_expansion(data: Any, file: str) -> None:
@@ -292,8 +317,11 @@ def _check_expansion(data: Any, file: str) -> None:
             return total
         return 1
 
-    with _recursion_limit(MAX_DEPTH * 4 + 200):
-        total = size(data)
+    try:
+        with _recursion_limit(MAX_DEPTH * 4 + 200):
+            total = size(data)
+    except RecursionError:
+        raise _fail(file, "too-deep", f"the document nests more than {MAX_DEPTH} levels deep") from None
     if total > MAX_NODES:
         raise _fail(
             file,

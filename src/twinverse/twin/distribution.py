@@ -9,6 +9,7 @@ The simulator samples from these; this module only describes and checks them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -16,6 +17,11 @@ from typing import Final
 
 from twinverse.twin.errors import UnitError
 from twinverse.twin.quantity import DIMENSIONLESS, Dimension, Quantity
+
+
+# Below this shape the Weibull mean overflows a float; such a model is not a duration anyway.
+MIN_WEIBULL_SHAPE = 0.05
+MAX_CV = 100.0
 
 
 class DistKind(StrEnum):
@@ -76,8 +82,6 @@ class Distribution:
             case DistKind.TRIANGULAR:
                 return (p["low"] + p["mode"] + p["high"]) / 3
             case DistKind.WEIBULL:
-                import math
-
                 return p["scale"] * math.gamma(1 + 1 / p["shape"])
         raise AssertionError(self.kind)  # pragma: no cover
 
@@ -107,6 +111,9 @@ def check_distribution(kind: DistKind, params: dict[str, Quantity | float], dim:
         if isinstance(value, Quantity) and value.dimension != DIMENSIONLESS:
             raise UnitError(f"{name!r} of a {kind.value} distribution is a plain number, got {value}")
     mags = {k: (v.magnitude if isinstance(v, Quantity) else float(v)) for k, v in params.items()}
+    for name, m in mags.items():
+        if not math.isfinite(m):
+            raise UnitError(f"{name!r} of a {kind.value} distribution must be a finite number")
     if any(m < 0 for m in mags.values()):
         negative = next(k for k, m in mags.items() if m < 0)
         raise UnitError(f"{negative!r} of a {kind.value} distribution must not be negative")
@@ -116,5 +123,7 @@ def check_distribution(kind: DistKind, params: dict[str, Quantity | float], dim:
         raise UnitError("triangular needs low <= mode <= high")
     if kind in (DistKind.EXPONENTIAL, DistKind.GAMMA, DistKind.LOGNORMAL) and mags["mean"] == 0:
         raise UnitError(f"{kind.value} needs a mean above zero")
-    if kind is DistKind.WEIBULL and mags["shape"] == 0:
-        raise UnitError("weibull needs a shape above zero")
+    if kind is DistKind.WEIBULL and mags["shape"] < MIN_WEIBULL_SHAPE:
+        raise UnitError(f"weibull needs a shape of at least {MIN_WEIBULL_SHAPE}")
+    if kind is DistKind.LOGNORMAL and mags["cv"] > MAX_CV or kind is DistKind.GAMMA and mags["cv"] > MAX_CV:
+        raise UnitError(f"a coefficient of variation above {MAX_CV} is not a useful model")

@@ -159,6 +159,10 @@ class TwinGraph:
     def _add_entity(self, entity: Entity) -> None:
         if entity.id in self._entities:
             raise GraphConflictError(f"entity {entity.id!r} exists already")
+        if "name" in entity.properties:
+            raise GraphConflictError(
+                f"entity {entity.id!r}: 'name' is the entity's name, not a property"
+            )
         self._entities[entity.id] = entity
         self._by_kind[entity.kind][entity.id] = None
 

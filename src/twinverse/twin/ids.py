@@ -62,7 +62,9 @@ def local_id(entity_id: str) -> str:
 
 def parse_id(text: str) -> EntityId:
     """Check that ``text`` is a well-formed identifier and return it typed."""
-    prefix, _, suffix = text.partition("/")
+    prefix, slash, suffix = text.partition("/")
+    if slash and not suffix:
+        raise InvalidIdError(f"an identifier does not end with '/': {text!r}")
     return make_id(prefix, suffix.split("/") if suffix else ())
 
 

@@ -105,7 +105,7 @@ _U = UnitDef
 UNITS: Final[MappingProxyType[str, UnitDef]] = MappingProxyType(
     {
         # time
-        "ms": _U(1e-3, TIME), "s": _U(1.0, TIME), "sec": _U(1.0, TIME),
+        "us": _U(1e-6, TIME), "ms": _U(1e-3, TIME), "s": _U(1.0, TIME), "sec": _U(1.0, TIME),
         "min": _U(60.0, TIME), "h": _U(3600.0, TIME), "hr": _U(3600.0, TIME),
         "d": _U(86400.0, TIME), "day": _U(86400.0, TIME), "days": _U(86400.0, TIME),
         "wk": _U(604800.0, TIME), "week": _U(604800.0, TIME), "weeks": _U(604800.0, TIME),
@@ -122,7 +122,7 @@ UNITS: Final[MappingProxyType[str, UnitDef]] = MappingProxyType(
         "items": _U(1.0, COUNT), "unit": _U(1.0, COUNT), "units": _U(1.0, COUNT),
         "part": _U(1.0, COUNT), "parts": _U(1.0, COUNT), "TEU": _U(1.0, COUNT),
         # power and energy
-        "W": _U(1.0, POWER), "kW": _U(1e3, POWER), "MW": _U(1e6, POWER),
+        "mW": _U(1e-3, POWER), "W": _U(1.0, POWER), "kW": _U(1e3, POWER), "MW": _U(1e6, POWER),
         "J": _U(1.0, ENERGY), "kJ": _U(1e3, ENERGY), "MJ": _U(1e6, ENERGY),
         "GJ": _U(1e9, ENERGY), "Wh": _U(3600.0, ENERGY), "kWh": _U(3.6e6, ENERGY),
         "MWh": _U(3.6e9, ENERGY), "GWh": _U(3.6e12, ENERGY),
@@ -135,6 +135,7 @@ UNITS: Final[MappingProxyType[str, UnitDef]] = MappingProxyType(
     }
 )
 
+MAX_EXPONENT = 12
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _QUANTITY = re.compile(rf"\s*({_NUMBER})\s*(.*?)\s*")
 _FACTOR = re.compile(r"([A-Za-z%][A-Za-z0-9%]*|1)(?:\^([-+]?\d+))?")
@@ -169,21 +170,25 @@ def parse_unit(text: str) -> UnitDef:
         if match is None:
             raise UnitError(f"cannot read unit {text!r}: {token!r} is not a unit symbol")
         symbol, power = match.group(1), int(match.group(2) or 1)
+        if abs(power) > MAX_EXPONENT:
+            raise UnitError(f"unit exponents go up to {MAX_EXPONENT}, got {symbol}^{power}")
         unit = UNITS.get(symbol)
         if unit is None:
             hint = _closest_unit(symbol)
-            raise UnitError(
-                f"unknown unit {symbol!r} in {text!r}" + (f"; did you mean {hint!r}?" if hint else "")
-            )
+            shown = symbol if len(symbol) <= 40 else symbol[:37] + "..."
+            raise UnitError(f"unknown unit {shown!r}" + (f"; did you mean {hint!r}?" if hint else ""))
         factor *= unit.factor ** (sign * power)
-        for _ in range(abs(power)):
-            dim = _combine(dim, unit.dimension, sign * (1 if power > 0 else -1))
+        dim = _combine(dim, tuple((b, e * power) for b, e in unit.dimension), sign)
+    if not math.isfinite(factor) or factor == 0:
+        raise UnitError(f"the unit {text[:40]!r} is out of range")
     return UnitDef(factor, dim)
 
 
 def _closest_unit(symbol: str) -> str | None:
     import difflib
 
+    if len(symbol) > 40:
+        return None
     lowered = {u.lower(): u for u in UNITS}
     if symbol.lower() in lowered:
         return lowered[symbol.lower()]
@@ -233,18 +238,23 @@ def parse_quantity(text: str | float | int, expected: Dimension | None = None) -
     """
     if isinstance(text, bool):
         raise UnitError(f"expected a quantity, got the boolean {text!r}")
-    if isinstance(text, int | float):
-        quantity = Quantity(float(text), DIMENSIONLESS, "")
-    else:
-        match = _QUANTITY.fullmatch(text)
-        if match is None:
-            example = EXAMPLES.get(expected or DIMENSIONLESS, "2.5 min")
-            raise UnitError(f"expected a number with a unit such as {example!r}, got {text!r}")
-        number, unit_text = float(match.group(1)), match.group(2)
-        unit = parse_unit(unit_text)
-        quantity = Quantity(number * unit.factor, unit.dimension, unit_text)
+    try:
+        if isinstance(text, int | float):
+            quantity = Quantity(float(text), DIMENSIONLESS, "")
+        else:
+            match = _QUANTITY.fullmatch(text)
+            if match is None:
+                example = EXAMPLES.get(expected, "2.5 min") if expected is not None else "2.5 min"
+                shown = text if len(text) <= 60 else text[:57] + "..."
+                raise UnitError(f"expected a number with a unit such as {example!r}, got {shown!r}")
+            number, unit_text = float(match.group(1)), match.group(2)
+            unit = parse_unit(unit_text)
+            quantity = Quantity(number * unit.factor, unit.dimension, unit_text)
+    except OverflowError:
+        raise UnitError("expected a finite quantity, got a number too large to represent") from None
     if not math.isfinite(quantity.magnitude):
-        raise UnitError(f"expected a finite quantity, got {text!r}")
+        shown = repr(text) if len(str(text)) <= 60 else "a number too large to represent"
+        raise UnitError(f"expected a finite quantity, got {shown}")
     if expected is not None and quantity.dimension != expected:
         example = EXAMPLES.get(expected)
         got = dimension_name(quantity.dimension)
