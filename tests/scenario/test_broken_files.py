@@ -37,10 +37,6 @@ BROKEN = sorted(p for p in BROKEN_DIR.iterdir() if p.suffix in (".yaml", ".yml",
 # the test is a strict xfail, so fixing the bug turns it into an XPASS failure
 # that asks for the entry to be removed.
 KNOWN_BUGS: dict[str, str] = {
-    "schema-and-reference-errors": (
-        "__init__.py validate_document: whole-document checks only run when the schema "
-        "passes, so the unknown machine 'press-3' is not reported next to the field error"
-    ),
 }
 
 

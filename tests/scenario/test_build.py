@@ -69,12 +69,6 @@ _DUPLICATE_REFERENCES = [
 ]
 
 
-@pytest.mark.xfail(
-    reason="checks.py does not reject a reference listed twice (BOM item, demanded product, "
-    "line product); the scenario validates, then build.py adds the same relation twice "
-    "and TwinGraph.apply raises GraphConflictError",
-    strict=True,
-)
 @pytest.mark.parametrize(("old", "new", "where"), _DUPLICATE_REFERENCES)
 def test_a_reference_listed_twice_is_reported_not_a_build_crash(
     tmp_path: Path, old: str, new: str, where: str

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,13 @@ def _pydantic_issues(err: ValidationError, document: Document) -> list[Issue]:
         if kind == "extra_forbidden":
             message = f"unknown field {loc[-1]!r}"
             hint = _field_hint(loc, document.data)
+            if " " in str(loc[-1]):
+                hint = "a comma inside {…} starts a new field; quote a value that holds a comma"
         elif kind == "missing":
             message = f"missing required field {loc[-1]!r}"
         else:
             found = e.get("input")
+            hint = _yaml_hint(loc, found, kind)
             if not isinstance(found, dict | list) and found is not None:
                 shown = repr(found)
                 if len(shown) > 60:
@@ -57,6 +60,16 @@ def _pydantic_issues(err: ValidationError, document: Document) -> list[Issue]:
         }.get(kind, kind.replace("_", "-"))
         issues.append(document.locate(Issue(code, format_path(loc), message, hint), loc))
     return issues
+
+
+def _yaml_hint(loc: tuple[Any, ...], found: Any, kind: str) -> str | None:
+    """Hints for YAML 1.1's surprises: NO is a boolean, 14:00 is a number."""
+    if isinstance(found, bool) and kind == "string_type":
+        word = "NO" if loc and loc[-1] == "country" and found is False else str(found).lower()
+        return f"YAML reads some bare words (yes, no, on, off, NO) as booleans; quote it: '{word}'"
+    if isinstance(found, int) and loc and loc[-1] in ("start", "end"):
+        return f"YAML reads an unquoted clock time as a number of minutes; quote it: '{found // 60:02d}:{found % 60:02d}'"
+    return None
 
 
 def _field_hint(loc: tuple[Any, ...], data: Any) -> str | None:
@@ -94,8 +107,77 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
+def _prune(data: Any, locs: list[tuple[Any, ...]]) -> tuple[Any, dict[tuple[Any, ...], list[int]], set[str]]:
+    """Drop the innermost list items that hold a schema error, so the rest can still be checked.
+
+    Returns the pruned data, for each pruned list (by its path in the original) the
+    original indices kept, and the ids declared inside the dropped items.
+    """
+    doomed: dict[tuple[Any, ...], set[int]] = {}
+    for loc in locs:
+        last = max((i for i, part in enumerate(loc) if isinstance(part, int)), default=None)
+        if last is not None:
+            doomed.setdefault(tuple(loc[:last]), set()).add(loc[last])
+    kept: dict[tuple[Any, ...], list[int]] = {}
+    removed_ids: set[str] = set()
+
+    def collect_ids(obj: Any) -> None:
+        if isinstance(obj, dict):
+            if isinstance(obj.get("id"), str):
+                removed_ids.add(obj["id"])
+            for value in obj.values():
+                collect_ids(value)
+        elif isinstance(obj, list):
+            for value in obj:
+                collect_ids(value)
+
+    def walk(obj: Any, path: tuple[Any, ...]) -> Any:
+        if isinstance(obj, dict):
+            return {k: walk(v, (*path, k)) for k, v in obj.items()}
+        if isinstance(obj, list):
+            drop = doomed.get(path, set())
+            if drop:
+                kept[path] = [i for i in range(len(obj)) if i not in drop]
+                for i in drop:
+                    if i < len(obj):
+                        collect_ids(obj[i])
+            return [walk(v, (*path, i)) for i, v in enumerate(obj) if i not in drop]
+        return obj
+
+    return walk(data, ()), kept, removed_ids
+
+
+def _original_loc(loc: tuple[Any, ...], kept: dict[tuple[Any, ...], list[int]]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for part in loc:
+        if isinstance(part, int) and tuple(out) in kept:
+            part = kept[tuple(out)][part]
+        out.append(part)
+    return tuple(out)
+
+
+def _partial_checks(document: Document, err: ValidationError) -> list[Issue]:
+    """Whole-document checks over the items that passed the schema, located in the original file."""
+    pruned, kept, removed_ids = _prune(document.data, [tuple(e["loc"]) for e in err.errors()])
+    try:
+        partial = Scenario.model_validate(pruned)
+    except ValidationError:
+        return []  # an error outside any list item (or a list left too short): nothing to check
+    issues: list[Issue] = []
+    for issue, loc in check_scenario(partial):
+        if issue.code == "unknown-reference" and any(f"'{i}'" in issue.message for i in removed_ids):
+            continue  # it names an entity whose declaration has a schema error of its own
+        original = _original_loc(loc, kept)
+        issues.append(document.locate(replace(issue, path=format_path(original)), original))
+    return issues
+
+
 def validate_document(document: Document) -> tuple[Scenario | None, list[Issue]]:
-    """Validate parsed data; returns the scenario (None when the schema fails) and every issue."""
+    """Validate parsed data; returns the scenario (None when the schema fails) and every issue.
+
+    When some items fail the schema, the whole-document checks still run over the
+    others, so one pass reports both kinds of problem.
+    """
     if not isinstance(document.data, dict):
         got = type(document.data).__name__
         return None, [Issue("wrong-type", "", f"a scenario is a mapping with 'twinverse', 'enterprise' "
@@ -104,9 +186,13 @@ def validate_document(document: Document) -> tuple[Scenario | None, list[Issue]]
     try:
         scenario = Scenario.model_validate(document.data)
     except ValidationError as err:
-        return None, _pydantic_issues(err, document)
+        return None, _ordered([*_pydantic_issues(err, document), *_partial_checks(document, err)])
     issues = [document.locate(issue, loc) for issue, loc in check_scenario(scenario)]
-    return scenario, issues
+    return scenario, _ordered(issues)
+
+
+def _ordered(issues: list[Issue]) -> list[Issue]:
+    return sorted(issues, key=lambda i: (i.line or 0, i.column or 0))
 
 
 def load_scenario(path: str | Path, *, max_bytes: int = MAX_BYTES) -> LoadedScenario:

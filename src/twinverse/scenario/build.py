@@ -80,6 +80,7 @@ class _Builder:
         self.prefix = scenario.enterprise.prefix
         self.entities: list[Entity] = []
         self.relations: list[Relation] = []
+        self._related: set[tuple[str, RelationKind, str]] = set()
         self.id_of: dict[str, EntityId] = {}
 
     def add(self, kind: EntityKind, path: tuple[str, ...], model: BaseModel, name: str | None,
@@ -96,6 +97,11 @@ class _Builder:
     def relate(self, source: str, kind: RelationKind, target: str, **props: Any) -> None:
         src = self.id_of.get(source, EntityId(source))
         tgt = self.id_of.get(target, EntityId(target))
+        # Flow can be stated twice (a conveyor into a buffer that is also 'between' it);
+        # the relation exists once.
+        if (src, kind, tgt) in self._related:
+            return
+        self._related.add((src, kind, tgt))
         self.relations.append(Relation(src, kind, tgt, {k: to_value(v) for k, v in props.items() if v is not None}))
 
     def build(self) -> None:

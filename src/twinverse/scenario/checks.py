@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from twinverse.scenario.errors import Issue, format_path
 from twinverse.scenario.schema import Line, Scenario
 from twinverse.twin.errors import UnitError
-from twinverse.twin.quantity import COUNT, MASS, TIME, Dimension, Quantity, dimension_name, parse_unit
+from twinverse.twin.quantity import COUNT, MASS, TIME, VOLUME, Dimension, Quantity, dimension_name, parse_unit
 
 Loc = tuple[str | int, ...]
 
@@ -107,6 +107,16 @@ class _Checker:
             for i, item in enumerate(getattr(s, name)):
                 self.declare(kind, item.id, (name, i))
 
+    def unique(self, loc: Loc, values: list[str], what: str, field: str | None = None) -> None:
+        """Report a value listed twice (each becomes one relation, so twice is a mistake)."""
+        seen: set[str] = set()
+        for i, value in enumerate(values):
+            if value in seen:
+                where: Loc = (*loc, i, field) if field else (*loc, i)
+                self.issue("duplicate-reference", where, f"{what} {value!r} is listed twice",
+                           "list it once")
+            seen.add(value)
+
     # -------------------------------------------------------------- checks
     def check(self) -> None:
         s = self.s
@@ -138,21 +148,35 @@ class _Checker:
         self.check_products()
         self.check_people()
         for i, sup in enumerate(s.suppliers):
+            self.unique(("suppliers", i, "materials"), [m.material for m in sup.materials], "material",
+                        "material")
             for mi, sm in enumerate(sup.materials):
                 mloc: Loc = ("suppliers", i, "materials", mi)
-                if self.ref((*mloc, "material"), sm.material, ("material",)) and sm.capacity:
-                    unit = self.material_dim(sm.material)
-                    if unit is not None:
-                        self.dimension((*mloc, "capacity"), sm.capacity, _div(unit, TIME), "'500 t/wk'")
+                if not self.ref((*mloc, "material"), sm.material, ("material",)):
+                    continue
+                unit = self.material_dim(sm.material)
+                if unit is None:
+                    continue
+                if sm.capacity:
+                    self.dimension((*mloc, "capacity"), sm.capacity, _div(unit, TIME), "'500 t/wk'")
+                if sm.price:
+                    self.money_per((*mloc, "price"), sm.price, unit, "'650 EUR/t'")
         for i, wh in enumerate(s.warehouses):
             if wh.site:
                 self.ref(("warehouses", i, "site"), wh.site, ("site",))
+            if wh.capacity is not None and wh.capacity.dimension not in (COUNT, MASS, VOLUME):
+                self.issue("wrong-unit", ("warehouses", i, "capacity"),
+                           f"expected a count, mass or volume such as '20000 pcs', '5000 t' or '8000 m^3', "
+                           f"got {wh.capacity} which is a {dimension_name(wh.capacity.dimension)}")
         for i, cust in enumerate(s.customers):
+            self.unique(("customers", i, "demand"), [d.product for d in cust.demand], "product", "product")
             for di, d in enumerate(cust.demand):
                 self.ref(("customers", i, "demand", di, "product"), d.product, ("product",))
         self.check_lanes()
 
     def check_line(self, line: Line, loc: Loc) -> None:
+        self.unique((*loc, "products"), line.products, "product")
+        self.unique((*loc, "feeds"), line.feeds, "line")
         for pi, product in enumerate(line.products):
             self.ref((*loc, "products", pi), product, ("product",))
         for fi, target in enumerate(line.feeds):
@@ -189,6 +213,10 @@ class _Checker:
                            f"scrap rate must be in [0 %, 100 %), got {m.scrap_rate}")
             if m.cycle_time.mean <= 0:
                 self.issue("out-of-range", (*mloc, "cycle_time"), "cycle time must be above zero")
+            if m.heading is not None and not m.heading.unit:
+                self.issue("wrong-unit", (*mloc, "heading"),
+                           f"a heading needs its unit, got the bare number {m.heading.magnitude:g}",
+                           f"write '{m.heading.magnitude:g} deg'")
             if m.footprint is not None:
                 self.positive((*mloc, "footprint", "width"), m.footprint.width)
                 self.positive((*mloc, "footprint", "depth"), m.footprint.depth)
@@ -230,8 +258,10 @@ class _Checker:
                 if op.op in ops:
                     self.issue("duplicate-id", (*oloc, "op"), f"operation {op.op!r} appears twice in this routing")
                 ops.add(op.op)
+                self.unique((*oloc, "machines"), op.machines, "machine")
                 for k, machine in enumerate(op.machines):
                     self.ref((*oloc, "machines", k), machine, ("machine",))
+            self.unique((*loc, "bom"), [b.item for b in prod.bom], "BOM item", "item")
             for bi, item in enumerate(prod.bom):
                 bloc: Loc = (*loc, "bom", bi)
                 if not self.ref((*bloc, "item"), item.item, ("material", "product")):
@@ -322,6 +352,8 @@ class _Checker:
                     )
             if lane.lead_time.mean <= 0:
                 self.issue("out-of-range", (*loc, "lead_time"), "lead time must be above zero")
+            if lane.cost is not None:
+                self.lane_cost((*loc, "cost"), lane.cost)
             if lane.emission_factor is not None:
                 self.dimension((*loc, "emission_factor"), lane.emission_factor,
                                _ratio(MASS, "tkm"), "'0.016 kgCO2e/tkm'")
@@ -341,6 +373,16 @@ class _Checker:
             self.issue("wrong-unit", loc,
                        f"expected a price per {dimension_name(per)} such as {example}, got {value}")
 
+    def lane_cost(self, loc: Loc, value: Quantity) -> None:
+        dims = dict(value.dimension)
+        money = [b for b in dims if b.isupper() and len(b) == 3 and dims[b] == 1]
+        per = tuple(sorted((b, -e) for b, e in dims.items() if b not in money))
+        allowed = (COUNT, MASS, _dim_of("tkm"), ())
+        if len(money) != 1 or per not in allowed:
+            self.issue("wrong-unit", loc,
+                       f"expected a freight cost per tonne-km, per tonne, per piece or per shipment "
+                       f"such as '0.06 EUR/tkm' or '12 EUR/pcs', got {value}")
+
     def positive(self, loc: Loc, value: Quantity) -> None:
         if value.magnitude <= 0:
             self.issue("out-of-range", loc, f"must be above zero, got {value}")
@@ -351,6 +393,10 @@ def _div(a: Dimension, b: Dimension) -> Dimension:
     for base, e in b:
         exps[base] = exps.get(base, 0) - e
     return tuple(sorted((k, v) for k, v in exps.items() if v))
+
+
+def _dim_of(unit: str) -> Dimension:
+    return parse_unit(unit).dimension
 
 
 def _ratio(num: Dimension, unit: str) -> Dimension:
