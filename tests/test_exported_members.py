@@ -14,14 +14,28 @@ def test_package_exports() -> None:
 
 def test_scenario_exports() -> None:
     assert sorted(twinverse.scenario.__all__) == [
-        "Issue", "LoadedScenario", "Scenario", "ScenarioError", "build_graph", "load_scenario",
-        "parse_text", "scenario_changes", "validate_document", "validate_file",
+        "Issue",
+        "LoadedScenario",
+        "Scenario",
+        "ScenarioError",
+        "build_graph",
+        "load_scenario",
+        "parse_text",
+        "scenario_changes",
+        "validate_document",
+        "validate_file",
     ]
 
 
 def test_identity_exports() -> None:
     assert sorted(twinverse.identity.__all__) == [
-        "AccessDenied", "Accounts", "AuthenticationError", "IssuedToken", "Permission", "Principal", "Role",
+        "AccessDenied",
+        "Accounts",
+        "AuthenticationError",
+        "IssuedToken",
+        "Permission",
+        "Principal",
+        "Role",
     ]
 
 

@@ -18,7 +18,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     session_ttl_s: int = Field(default=3600, ge=60, description="lifetime of a login token")
     max_scenario_mb: int = Field(default=128, ge=1)
-    snapshot_every: int = Field(default=50_000, ge=100, description="events between graph snapshots")
+    snapshot_every: int = Field(
+        default=50_000, ge=100, description="events between graph snapshots"
+    )
     debug: bool = Field(default=False, description="show tracebacks of internal errors")
 
     @property

@@ -90,8 +90,12 @@ class Workspace:
 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = SqliteStore(settings.store_path).open()
-        return cls(store, clock=clock, session_ttl_s=settings.session_ttl_s,
-                   snapshot_every=settings.snapshot_every)
+        return cls(
+            store,
+            clock=clock,
+            session_ttl_s=settings.session_ttl_s,
+            snapshot_every=settings.snapshot_every,
+        )
 
     def close(self) -> None:
         self.store.close()
@@ -99,8 +103,9 @@ class Workspace:
     def __enter__(self) -> Workspace:
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     # ---------------------------------------------------------------- twins
@@ -120,20 +125,24 @@ class Workspace:
         with self._lock:
             history = self._histories.get(prefix)
             if history is None:
-                history = TwinHistory.load(self.store, prefix, clock=self.clock,
-                                           snapshot_every=self._snapshot_every)
+                history = TwinHistory.load(
+                    self.store, prefix, clock=self.clock, snapshot_every=self._snapshot_every
+                )
                 self._histories[prefix] = history
             return history
 
-    def graph(self, prefix: str, *, as_of: int | None = None, principal: Principal | None = None) -> TwinGraph:
+    def graph(
+        self, prefix: str, *, as_of: int | None = None, principal: Principal | None = None
+    ) -> TwinGraph:
         """The twin's graph now, or as it was at ``as_of`` (ns since the epoch)."""
         self.twin_info(prefix, principal)
         if as_of is None:
             return self._history(prefix).graph
         return graph_as_of(self.store, prefix, as_of)
 
-    def import_scenario(self, loaded: LoadedScenario, *, tenant: str, actor: str,
-                        reason: str = "scenario import") -> ImportResult:
+    def import_scenario(
+        self, loaded: LoadedScenario, *, tenant: str, actor: str, reason: str = "scenario import"
+    ) -> ImportResult:
         """Create the scenario's twin, or bring an existing one up to date with minimal events."""
         scenario = loaded.scenario
         prefix = scenario.enterprise.prefix
@@ -150,18 +159,27 @@ class Workspace:
                 new_graph = loaded.graph()
                 changes = diff(self._history(prefix).graph, new_graph)
                 created = False
-            events = self._history(prefix).commit(changes, actor=actor, reason=reason) if changes else []
+            events = (
+                self._history(prefix).commit(changes, actor=actor, reason=reason) if changes else []
+            )
         return ImportResult(info, len(events), created)
 
     # ---------------------------------------------------------------- reads
-    def query(self, prefix: str, text: str, *, as_of: int | None = None,
-              principal: Principal | None = None) -> list[Entity]:
+    def query(
+        self,
+        prefix: str,
+        text: str,
+        *,
+        as_of: int | None = None,
+        principal: Principal | None = None,
+    ) -> list[Entity]:
         graph = self.graph(prefix, as_of=as_of, principal=principal)
         scope = principal.sees if principal is not None and principal.scopes else None
         return run_text_query(graph, text, scope=scope)
 
-    def resolve(self, entity_id: str, *, as_of: int | None = None,
-                principal: Principal | None = None) -> Resolved:
+    def resolve(
+        self, entity_id: str, *, as_of: int | None = None, principal: Principal | None = None
+    ) -> Resolved:
         """The record of an identifier. Raises EntityNotFoundError (also for what the principal may not see)."""
         prefix = prefix_of(entity_id)
         info = self.store.twin(prefix)
@@ -183,8 +201,15 @@ class Workspace:
             as_of=as_of,
         )
 
-    def events(self, prefix: str, *, after_seq: int = 0, limit: int = 100, entity: str | None = None,
-               principal: Principal | None = None) -> list[Event]:
+    def events(
+        self,
+        prefix: str,
+        *,
+        after_seq: int = 0,
+        limit: int = 100,
+        entity: str | None = None,
+        principal: Principal | None = None,
+    ) -> list[Event]:
         info = self.twin_info(prefix, principal)
         if entity is not None and principal is not None:
             try:
@@ -204,14 +229,32 @@ class Workspace:
             cursor = batch[-1].seq
         return out[:limit]
 
-    def history(self, entity_id: str, *, limit: int = 100, after_seq: int = 0,
-                principal: Principal | None = None) -> list[Event]:
-        return self.events(prefix_of(entity_id), after_seq=after_seq, limit=limit, entity=entity_id,
-                           principal=principal)
+    def history(
+        self,
+        entity_id: str,
+        *,
+        limit: int = 100,
+        after_seq: int = 0,
+        principal: Principal | None = None,
+    ) -> list[Event]:
+        return self.events(
+            prefix_of(entity_id),
+            after_seq=after_seq,
+            limit=limit,
+            entity=entity_id,
+            principal=principal,
+        )
 
     # --------------------------------------------------------------- writes
-    def apply_changes(self, prefix: str, changes: Sequence[Change], *, principal: Principal | None,
-                      actor: str | None = None, reason: str = "") -> list[Event]:
+    def apply_changes(
+        self,
+        prefix: str,
+        changes: Sequence[Change],
+        *,
+        principal: Principal | None,
+        actor: str | None = None,
+        reason: str = "",
+    ) -> list[Event]:
         """Commit changes as events. Each touched entity must be within the principal's scopes."""
         info = self.twin_info(prefix, principal)
         for change in changes:

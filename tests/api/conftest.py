@@ -27,8 +27,13 @@ def workspace(tmp_path: Path, fixtures: Path, clock) -> Iterator[Workspace]:
         ("eve", "initech", Role.ADMIN),
     ):
         ws.accounts.create(name, tenant=tenant, roles=[role], password=PASSWORD)
-    ws.accounts.create("sam", tenant="globex", roles=[Role.ENGINEER], password=PASSWORD,
-                       scopes=("86.1000.globex/shanghai",))
+    ws.accounts.create(
+        "sam",
+        tenant="globex",
+        roles=[Role.ENGINEER],
+        password=PASSWORD,
+        scopes=("86.1000.globex/shanghai",),
+    )
     yield ws
     ws.close()
 

@@ -24,14 +24,23 @@ def test_health_needs_no_login(client: TestClient) -> None:
 
 
 def test_every_other_endpoint_needs_a_token(client: TestClient) -> None:
-    for path in ("/twins", f"/twins/{GLOBEX}", f"/twins/{GLOBEX}/entities", f"/resolve/{PRESS}",
-                 f"/events?twin={GLOBEX}"):
+    for path in (
+        "/twins",
+        f"/twins/{GLOBEX}",
+        f"/twins/{GLOBEX}/entities",
+        f"/resolve/{PRESS}",
+        f"/events?twin={GLOBEX}",
+    ):
         assert_problem(client.get(path), 401, "unauthenticated")
-    assert_problem(client.post(f"/twins/{GLOBEX}/changes", json={"changes": []}), 401, "unauthenticated")
+    assert_problem(
+        client.post(f"/twins/{GLOBEX}/changes", json={"changes": []}), 401, "unauthenticated"
+    )
 
 
 def test_bad_token_is_refused(client: TestClient) -> None:
-    assert_problem(client.get("/twins", headers={"Authorization": "Bearer nope"}), 401, "unauthenticated")
+    assert_problem(
+        client.get("/twins", headers={"Authorization": "Bearer nope"}), 401, "unauthenticated"
+    )
 
 
 def test_wrong_password_is_refused(client: TestClient) -> None:
@@ -50,14 +59,19 @@ def test_twin_summary_counts_entities(client: TestClient) -> None:
 
 
 def test_query_filters_by_property_with_units(client: TestClient) -> None:
-    body = client.get(f"/twins/{GLOBEX}/entities", params={"q": "machine where power.busy > 10000 W"},
-                      headers=login(client, "ann")).json()
+    body = client.get(
+        f"/twins/{GLOBEX}/entities",
+        params={"q": "machine where power.busy > 10000 W"},
+        headers=login(client, "ann"),
+    ).json()
     assert [e["id"] for e in body["items"]] == [PRESS]
     assert body["items"][0]["properties"]["power"]["busy"] == {"$q": [15.0, "kW"]}
 
 
 def test_query_syntax_error_is_a_400_problem(client: TestClient) -> None:
-    response = client.get(f"/twins/{GLOBEX}/entities", params={"q": "machin"}, headers=login(client, "ann"))
+    response = client.get(
+        f"/twins/{GLOBEX}/entities", params={"q": "machin"}, headers=login(client, "ann")
+    )
     body = assert_problem(response, 400, "invalid-query")
     assert "expected an entity kind" in body["detail"]
 
@@ -65,23 +79,32 @@ def test_query_syntax_error_is_a_400_problem(client: TestClient) -> None:
 def test_resolve_returns_record_and_relations(client: TestClient) -> None:
     body = client.get(f"/resolve/{PRESS}", headers=login(client, "ann")).json()
     assert body["entity"]["kind"] == "machine"
-    assert {(r["kind"], r["target"]) for r in body["outgoing"]} == {("feeds", f"{GLOBEX}/shanghai/l1/b1")}
+    assert {(r["kind"], r["target"]) for r in body["outgoing"]} == {
+        ("feeds", f"{GLOBEX}/shanghai/l1/b1")
+    }
     assert {r["kind"] for r in body["incoming"]} == {"contains", "processed-on", "operates"}
 
 
 def test_unknown_id_is_404(client: TestClient) -> None:
-    assert_problem(client.get(f"/resolve/{GLOBEX}/nope", headers=login(client, "ann")), 404,
-                   "entity-not-found")
+    assert_problem(
+        client.get(f"/resolve/{GLOBEX}/nope", headers=login(client, "ann")), 404, "entity-not-found"
+    )
 
 
 def test_change_becomes_event_and_as_of_shows_the_past(client: TestClient, clock) -> None:
     headers = login(client, "ann")
     before = client.get(f"/resolve/{PRESS}", headers=headers).json()
     clock.advance(60)
-    response = client.post(f"/twins/{GLOBEX}/changes", headers=headers, json={
-        "changes": [{"kind": "property-set", "entity_id": PRESS, "name": "kind", "value": "cnc"}],
-        "reason": "retooled",
-    })
+    response = client.post(
+        f"/twins/{GLOBEX}/changes",
+        headers=headers,
+        json={
+            "changes": [
+                {"kind": "property-set", "entity_id": PRESS, "name": "kind", "value": "cnc"}
+            ],
+            "reason": "retooled",
+        },
+    )
     assert response.status_code == 201, response.text
     event = response.json()[0]
     assert (event["actor"], event["reason"]) == ("ann", "retooled")
@@ -90,49 +113,74 @@ def test_change_becomes_event_and_as_of_shows_the_past(client: TestClient, clock
     between = format_instant(clock.now - 30 * 10**9)
     past = client.get(f"/resolve/{PRESS}", params={"as_of": between}, headers=headers).json()
     assert past["entity"]["properties"]["kind"] == before["entity"]["properties"]["kind"] == "press"
-    history = client.get("/events", params={"twin": GLOBEX, "entity": PRESS}, headers=headers).json()
+    history = client.get(
+        "/events", params={"twin": GLOBEX, "entity": PRESS}, headers=headers
+    ).json()
     assert history["items"][-1]["seq"] == event["seq"]
 
 
 def test_viewer_cannot_write(client: TestClient) -> None:
-    response = client.post(f"/twins/{GLOBEX}/changes", headers=login(client, "vic"), json={
-        "changes": [{"kind": "property-set", "entity_id": PRESS, "name": "kind", "value": "cnc"}]})
+    response = client.post(
+        f"/twins/{GLOBEX}/changes",
+        headers=login(client, "vic"),
+        json={
+            "changes": [
+                {"kind": "property-set", "entity_id": PRESS, "name": "kind", "value": "cnc"}
+            ]
+        },
+    )
     assert_problem(response, 403, "forbidden")
 
 
 def test_conflicting_change_is_409_and_stores_nothing(client: TestClient) -> None:
     headers = login(client, "ann")
     before = client.get("/events", params={"twin": GLOBEX, "limit": 10000}, headers=headers).json()
-    response = client.post(f"/twins/{GLOBEX}/changes", headers=headers, json={"changes": [
-        {"kind": "property-set", "entity_id": PRESS, "name": "x", "value": 1},
-        {"kind": "entity-removed", "entity_id": PRESS},
-    ]})
+    response = client.post(
+        f"/twins/{GLOBEX}/changes",
+        headers=headers,
+        json={
+            "changes": [
+                {"kind": "property-set", "entity_id": PRESS, "name": "x", "value": 1},
+                {"kind": "entity-removed", "entity_id": PRESS},
+            ]
+        },
+    )
     assert_problem(response, 409, "graph-conflict")
     after = client.get("/events", params={"twin": GLOBEX, "limit": 10000}, headers=headers).json()
     assert len(after["items"]) == len(before["items"])
 
 
 def test_malformed_change_is_a_400_problem(client: TestClient) -> None:
-    response = client.post(f"/twins/{GLOBEX}/changes", headers=login(client, "ann"),
-                           json={"changes": [{"kind": "explode"}]})
+    response = client.post(
+        f"/twins/{GLOBEX}/changes",
+        headers=login(client, "ann"),
+        json={"changes": [{"kind": "explode"}]},
+    )
     assert_problem(response, 400, "invalid-encoding")
 
 
 def test_invalid_body_is_a_422_problem(client: TestClient) -> None:
-    response = client.post(f"/twins/{GLOBEX}/changes", headers=login(client, "ann"), json={"changes": "x"})
+    response = client.post(
+        f"/twins/{GLOBEX}/changes", headers=login(client, "ann"), json={"changes": "x"}
+    )
     assert_problem(response, 422, "invalid-request")
 
 
 def test_bad_as_of_is_a_400_problem(client: TestClient) -> None:
-    response = client.get(f"/resolve/{PRESS}", params={"as_of": "yesterday"}, headers=login(client, "ann"))
+    response = client.get(
+        f"/resolve/{PRESS}", params={"as_of": "yesterday"}, headers=login(client, "ann")
+    )
     assert_problem(response, 400, "invalid-time")
 
 
 def test_events_page_with_a_cursor(client: TestClient) -> None:
     headers = login(client, "ann")
     first = client.get("/events", params={"twin": GLOBEX, "limit": 5}, headers=headers).json()
-    second = client.get("/events", params={"twin": GLOBEX, "limit": 5, "after": first["next_after"]},
-                        headers=headers).json()
+    second = client.get(
+        "/events",
+        params={"twin": GLOBEX, "limit": 5, "after": first["next_after"]},
+        headers=headers,
+    ).json()
     assert len(first["items"]) == 5
     assert second["items"][0]["seq"] > first["items"][-1]["seq"]
 
@@ -143,8 +191,15 @@ def test_scoped_principal_sees_only_its_subtree(client: TestClient) -> None:
     assert body["total"] > 0
     assert all(e["id"].startswith(f"{GLOBEX}/shanghai") for e in body["items"])
     assert_problem(client.get(f"/resolve/{GLOBEX}/steel", headers=headers), 404, "entity-not-found")
-    response = client.post(f"/twins/{GLOBEX}/changes", headers=headers, json={
-        "changes": [{"kind": "property-set", "entity_id": f"{GLOBEX}/steel", "name": "x", "value": 1}]})
+    response = client.post(
+        f"/twins/{GLOBEX}/changes",
+        headers=headers,
+        json={
+            "changes": [
+                {"kind": "property-set", "entity_id": f"{GLOBEX}/steel", "name": "x", "value": 1}
+            ]
+        },
+    )
     assert_problem(response, 404, "entity-not-found")
     events = client.get("/events", params={"twin": GLOBEX, "limit": 10000}, headers=headers).json()
     assert events["items"] and all(GLOBEX + "/shanghai" in e["subject"] for e in events["items"])

@@ -14,8 +14,13 @@ import pytest
 def twinverse(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TWINVERSE_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
     env.pop("TWINVERSE_DEBUG", None)
-    result = subprocess.run([sys.executable, "-m", "twinverse", *args], capture_output=True, text=True,
-                            env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "twinverse", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert "Traceback" not in result.stderr, result.stderr
     if check:
         assert result.returncode == 0, result.stderr
@@ -29,7 +34,9 @@ def test_validate_accepts_a_valid_file(tmp_path: Path, fixtures: Path) -> None:
 def test_validate_reports_every_problem_and_exits_2(tmp_path: Path, fixtures: Path) -> None:
     text = (fixtures / "globex.yaml").read_text()
     broken = tmp_path / "broken.yaml"
-    broken.write_text(text.replace("mtbf: 8 h", "mtbf: 8 t").replace("cycle_time: 40 s", "cycle_tme: 40 s"))
+    broken.write_text(
+        text.replace("mtbf: 8 h", "mtbf: 8 t").replace("cycle_time: 40 s", "cycle_tme: 40 s")
+    )
     result = twinverse(tmp_path, "validate", str(broken), check=False)
     assert result.returncode == 2
     assert "machines[0].mtbf: expected a duration" in result.stderr
@@ -67,7 +74,10 @@ def test_as_of_before_a_change_shows_the_old_value(tmp_path: Path, fixtures: Pat
     twinverse(tmp_path, "set", press, "kind", "cnc")
     old = json.loads(twinverse(tmp_path, "resolve", "--json", "--as-of", loaded_at, press).stdout)
     new = json.loads(twinverse(tmp_path, "resolve", "--json", press).stdout)
-    assert (old["entity"]["properties"]["kind"], new["entity"]["properties"]["kind"]) == ("press", "cnc")
+    assert (old["entity"]["properties"]["kind"], new["entity"]["properties"]["kind"]) == (
+        "press",
+        "cnc",
+    )
 
 
 def test_show_prints_tree_and_summary(tmp_path: Path, fixtures: Path) -> None:
@@ -94,6 +104,8 @@ def test_empty_store_gives_clear_errors(tmp_path: Path, args: list[str]) -> None
 
 
 def test_user_add_and_token(tmp_path: Path) -> None:
-    twinverse(tmp_path, "user", "add", "svc", "--company", "globex", "--role", "operator", "--service")
+    twinverse(
+        tmp_path, "user", "add", "svc", "--company", "globex", "--role", "operator", "--service"
+    )
     token = twinverse(tmp_path, "user", "token", "svc").stdout.strip()
     assert token.startswith("tv_")

@@ -36,8 +36,7 @@ BROKEN = sorted(p for p in BROKEN_DIR.iterdir() if p.suffix in (".yaml", ".yml",
 # Broken files whose output is wrong today. Their golden holds the right output;
 # the test is a strict xfail, so fixing the bug turns it into an XPASS failure
 # that asks for the entry to be removed.
-KNOWN_BUGS: dict[str, str] = {
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def _params(bugs: dict[str, str]) -> list[object]:

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from twinverse.twin.distribution import (
-    MIN_WEIBULL_SHAPE,
     DISTRIBUTIONS,
+    MIN_WEIBULL_SHAPE,
     DistKind,
     Distribution,
     check_distribution,

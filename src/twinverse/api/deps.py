@@ -24,7 +24,9 @@ def principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise AuthenticationError("this endpoint needs 'Authorization: Bearer <token>'; log in at POST /auth/login")
+        raise AuthenticationError(
+            "this endpoint needs 'Authorization: Bearer <token>'; log in at POST /auth/login"
+        )
     found: Principal = workspace(request).accounts.authenticate(credentials.credentials)
     return found
 

@@ -42,10 +42,21 @@ STATUS: Final = MappingProxyType(
 )
 
 
-def problem(status: int, title: str, detail: str, code: str, errors: list[dict[str, object]] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
-    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status,
-                               "detail": detail, "code": code}
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    code: str,
+    errors: list[dict[str, object]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, object] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
     if errors is not None:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
@@ -63,7 +74,9 @@ def install(app: FastAPI) -> None:
         status = next((s for t, s in STATUS.items() if isinstance(err, t)), 400)
         errors = [i.to_dict() for i in err.issues] if isinstance(err, ScenarioError) else None
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return problem(status, _TITLES.get(status, "Bad request"), err.message, err.code, errors, headers)
+        return problem(
+            status, _TITLES.get(status, "Bad request"), err.message, err.code, errors, headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
@@ -73,22 +86,38 @@ def install(app: FastAPI) -> None:
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(p) for p in first["loc"])
-        return problem(422, "Invalid request", f"{where}: {first['msg']}", "invalid-request", errors)
+        return problem(
+            422, "Invalid request", f"{where}: {first['msg']}", "invalid-request", errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, err: StarletteHTTPException) -> JSONResponse:
         code = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}.get(
             err.status_code, "http-error"
         )
-        return problem(err.status_code, _TITLES.get(err.status_code, "Error"), str(err.detail), code,
-                       headers=getattr(err, "headers", None))
+        return problem(
+            err.status_code,
+            _TITLES.get(err.status_code, "Error"),
+            str(err.detail),
+            code,
+            headers=getattr(err, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal error", "the server failed; the error is in its log",
-                       "internal-error")
+        return problem(
+            500, "Internal error", "the server failed; the error is in its log", "internal-error"
+        )
 
 
-_TITLES = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found",
-           405: "Method not allowed", 409: "Conflict", 422: "Invalid input", 500: "Internal error"}
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Invalid input",
+    500: "Internal error",
+}

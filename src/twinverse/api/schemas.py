@@ -69,7 +69,9 @@ class EntityOut(BaseModel):
     kind: str
     name: str
     properties: dict[str, Any]
-    updated: dict[str, str] = Field(default_factory=dict, description="when each property was last set")
+    updated: dict[str, str] = Field(
+        default_factory=dict, description="when each property was last set"
+    )
 
     @classmethod
     def of(cls, entity: Entity) -> EntityOut:

@@ -33,17 +33,26 @@ def run_demo(settings: Settings, *, serve_api: bool, port: int | None) -> None:
             with console.status(f"loading {path.name} …"):
                 loaded = load_scenario(path)
                 tenant = loaded.scenario.enterprise.id
-                result = ws.import_scenario(loaded, tenant=tenant, actor="demo", reason="demo set-up")
+                result = ws.import_scenario(
+                    loaded, tenant=tenant, actor="demo", reason="demo set-up"
+                )
             tenants.append(tenant)
             verb = "created" if result.created else "up to date" if not result.events else "updated"
-            console.print(f"[green]✓[/] {path.name}: twin [bold]{result.twin.prefix}[/] {verb} "
-                          f"({result.events:,} events)")
+            console.print(
+                f"[green]✓[/] {path.name}: twin [bold]{result.twin.prefix}[/] {verb} "
+                f"({result.events:,} events)"
+            )
         network = ws.graph(load_scenario(files[0]).scenario.enterprise.prefix)
         root = next(network.entities(EntityKind.ENTERPRISE))
         console.print(render.containment_tree(network, root, leaves=False))
         console.print(render.summary_table(network, f"{root.name} ({root.id})"))
-        ws.accounts.create(DEMO_USER, tenant=tenants[0], roles=[Role.ENGINEER], password=DEMO_PASSWORD,
-                           display_name="Demo engineer")
+        ws.accounts.create(
+            DEMO_USER,
+            tenant=tenants[0],
+            roles=[Role.ENGINEER],
+            password=DEMO_PASSWORD,
+            display_name="Demo engineer",
+        )
     host, port = settings.host, port or settings.port
     base = f"http://{host}:{port}"
     console.print(f"""

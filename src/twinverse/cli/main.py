@@ -23,14 +23,22 @@ from twinverse.twin.instant import format_instant, parse_instant
 from twinverse.twin.quantity import parse_quantity
 from twinverse.workspace import Workspace
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
-                  help="twinverse — the live, shared digital twin of a manufacturing enterprise.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    help="twinverse — the live, shared digital twin of a manufacturing enterprise.",
+)
 user_app = typer.Typer(no_args_is_help=True, help="Manage principals (people and services).")
 app.add_typer(user_app, name="user")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="the twin as it was then, e.g. 2026-11-01T08:00Z")]
-TwinOpt = Annotated[str | None, typer.Option("--twin", "-t", help="the twin's prefix (default: the only one)")]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="the twin as it was then, e.g. 2026-11-01T08:00Z")
+]
+TwinOpt = Annotated[
+    str | None, typer.Option("--twin", "-t", help="the twin's prefix (default: the only one)")
+]
 
 EXIT_INVALID = 2
 
@@ -54,31 +62,47 @@ def _pick_twin(ws: Workspace, twin: str | None) -> str:
     if len(known) == 1:
         return known[0].prefix
     if not known:
-        raise TwinverseError("the store holds no twin yet; load one: twinverse load examples/line.yaml",
-                             code="no-twin")
+        raise TwinverseError(
+            "the store holds no twin yet; load one: twinverse load examples/line.yaml",
+            code="no-twin",
+        )
     names = ", ".join(t.prefix for t in known)
-    raise TwinverseError(f"several twins are stored ({names}); choose one with --twin", code="ambiguous-twin")
+    raise TwinverseError(
+        f"several twins are stored ({names}); choose one with --twin", code="ambiguous-twin"
+    )
 
 
 def _load_with_progress(path: Path, *, quiet: bool = False) -> LoadedScenario:
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=render.errors, transient=True, disable=quiet) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=render.errors,
+        transient=True,
+        disable=quiet,
+    ) as progress:
         progress.add_task(f"reading and validating {path}", total=None)
         return load_scenario(path, max_bytes=_settings().max_scenario_mb * 2**20)
 
 
 @app.command()
-def validate(files: Annotated[list[Path], typer.Argument(help="scenario files (YAML or JSON)")],
-             json: JsonOpt = False) -> None:
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="scenario files (YAML or JSON)")],
+    json: JsonOpt = False,
+) -> None:
     """Check scenario files; report every problem with file:line:column, path and a hint."""
-    report = {str(f): validate_file(f, max_bytes=_settings().max_scenario_mb * 2**20) for f in files}
+    report = {
+        str(f): validate_file(f, max_bytes=_settings().max_scenario_mb * 2**20) for f in files
+    }
     if json:
         emit_json({f: [i.to_dict() for i in found] for f, found in report.items()})
     else:
         for f, found in report.items():
             if found:
                 render.issues(found)
-                render.errors.print(f"[red]✗[/] {f}: {len(found)} problem{'s' if len(found) > 1 else ''}")
+                render.errors.print(
+                    f"[red]✗[/] {f}: {len(found)} problem{'s' if len(found) > 1 else ''}"
+                )
             else:
                 console.print(f"[green]✓[/] {f} is valid")
     if any(report.values()):
@@ -86,8 +110,11 @@ def validate(files: Annotated[list[Path], typer.Argument(help="scenario files (Y
 
 
 @app.command()
-def show(target: Annotated[str, typer.Argument(help="a scenario file or a stored twin's prefix")],
-         json: JsonOpt = False, as_of: AsOfOpt = None) -> None:
+def show(
+    target: Annotated[str, typer.Argument(help="a scenario file or a stored twin's prefix")],
+    json: JsonOpt = False,
+    as_of: AsOfOpt = None,
+) -> None:
     """Show an enterprise: its containment tree and a summary table."""
     if Path(target).exists():
         graph = _load_with_progress(Path(target), quiet=json).graph()
@@ -98,9 +125,17 @@ def show(target: Annotated[str, typer.Argument(help="a scenario file or a stored
         title = target + (f" as of {as_of}" if as_of else "")
     roots = [e for e in graph.entities() if graph.parent(e.id) is None]
     if json:
-        emit_json({"title": title, "entities": len(graph), "relations": graph.relation_count,
-                   "counts": {k.value: graph.count(k) for k in type(roots[0].kind) if graph.count(k)} if roots else {},
-                   "roots": [r.id for r in roots]})
+        emit_json(
+            {
+                "title": title,
+                "entities": len(graph),
+                "relations": graph.relation_count,
+                "counts": {k.value: graph.count(k) for k in type(roots[0].kind) if graph.count(k)}
+                if roots
+                else {},
+                "roots": [r.id for r in roots],
+            }
+        )
         return
     for root in roots:
         console.print(render.containment_tree(graph, root))
@@ -108,55 +143,88 @@ def show(target: Annotated[str, typer.Argument(help="a scenario file or a stored
 
 
 @app.command()
-def load(file: Annotated[Path, typer.Argument(help="a scenario file")],
-         company: Annotated[str | None, typer.Option(help="the owning company (default: the enterprise id)")] = None,
-         reason: Annotated[str, typer.Option(help="why, recorded with every event")] = "scenario import",
-         json: JsonOpt = False) -> None:
+def load(
+    file: Annotated[Path, typer.Argument(help="a scenario file")],
+    company: Annotated[
+        str | None, typer.Option(help="the owning company (default: the enterprise id)")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="why, recorded with every event")] = "scenario import",
+    json: JsonOpt = False,
+) -> None:
     """Load a scenario into the store; loading it again records only what changed."""
     loaded = _load_with_progress(file, quiet=json)
     with _workspace() as ws:
-        result = ws.import_scenario(loaded, tenant=company or loaded.scenario.enterprise.id,
-                                    actor="cli", reason=reason)
+        result = ws.import_scenario(
+            loaded, tenant=company or loaded.scenario.enterprise.id, actor="cli", reason=reason
+        )
     if json:
         emit_json({"twin": result.twin.prefix, "events": result.events, "created": result.created})
     else:
         verb = "created" if result.created else "updated"
-        console.print(f"[green]✓[/] twin [bold]{result.twin.prefix}[/] {verb}: {result.events:,} events recorded")
+        console.print(
+            f"[green]✓[/] twin [bold]{result.twin.prefix}[/] {verb}: {result.events:,} events recorded"
+        )
 
 
 @app.command()
-def query(text: Annotated[str, typer.Argument(help="e.g. \"machine where power.busy > 10 kW in (site where country = DE)\"")],
-          twin: TwinOpt = None, as_of: AsOfOpt = None, json: JsonOpt = False,
-          limit: Annotated[int, typer.Option(help="rows to show")] = 200) -> None:
+def query(
+    text: Annotated[
+        str,
+        typer.Argument(help='e.g. "machine where power.busy > 10 kW in (site where country = DE)"'),
+    ],
+    twin: TwinOpt = None,
+    as_of: AsOfOpt = None,
+    json: JsonOpt = False,
+    limit: Annotated[int, typer.Option(help="rows to show")] = 200,
+) -> None:
     """Find entities by kind, property, containment, relation and geography."""
     with _workspace() as ws:
         prefix = _pick_twin(ws, twin)
         found = ws.query(prefix, text, as_of=_as_of(as_of))
     if json:
-        emit_json({"twin": prefix, "query": text, "total": len(found),
-                   "items": [render.entity_json(e) for e in found[:limit]]})
+        emit_json(
+            {
+                "twin": prefix,
+                "query": text,
+                "total": len(found),
+                "items": [render.entity_json(e) for e in found[:limit]],
+            }
+        )
         return
-    console.print(render.entity_table(found[:limit], f"{len(found)} match{'es' if len(found) != 1 else ''}"))
+    console.print(
+        render.entity_table(found[:limit], f"{len(found)} match{'es' if len(found) != 1 else ''}")
+    )
 
 
 @app.command()
-def resolve(entity_id: Annotated[str, typer.Argument(help="an identifier, e.g. 86.1000.huaxin/stuttgart")],
-            as_of: AsOfOpt = None, json: JsonOpt = False) -> None:
+def resolve(
+    entity_id: Annotated[str, typer.Argument(help="an identifier, e.g. 86.1000.huaxin/stuttgart")],
+    as_of: AsOfOpt = None,
+    json: JsonOpt = False,
+) -> None:
     """Turn an identifier into its record and relations."""
     with _workspace() as ws:
         found = ws.resolve(entity_id, as_of=_as_of(as_of))
     if json:
-        emit_json({"id": found.entity.id, "twin": found.twin.prefix, "entity": render.entity_json(found.entity),
-                   "outgoing": [render.relation_json(r) for r in found.outgoing],
-                   "incoming": [render.relation_json(r) for r in found.incoming]})
+        emit_json(
+            {
+                "id": found.entity.id,
+                "twin": found.twin.prefix,
+                "entity": render.entity_json(found.entity),
+                "outgoing": [render.relation_json(r) for r in found.outgoing],
+                "incoming": [render.relation_json(r) for r in found.incoming],
+            }
+        )
         return
     render.entity_detail(found.entity, found.outgoing, found.incoming)
 
 
 @app.command()
-def history(entity_id: Annotated[str, typer.Argument(help="an identifier")],
-            limit: Annotated[int, typer.Option(help="events to show")] = 50,
-            json: JsonOpt = False) -> None:
+def history(
+    entity_id: Annotated[str, typer.Argument(help="an identifier")],
+    limit: Annotated[int, typer.Option(help="events to show")] = 50,
+    json: JsonOpt = False,
+) -> None:
     """The events of an entity: who changed what, when and why."""
     with _workspace() as ws:
         events = ws.history(entity_id, limit=limit)
@@ -167,10 +235,12 @@ def history(entity_id: Annotated[str, typer.Argument(help="an identifier")],
 
 
 @app.command(name="set")
-def set_property(entity_id: Annotated[str, typer.Argument(help="an identifier")],
-                 name: Annotated[str, typer.Argument(help="the property")],
-                 value: Annotated[str, typer.Argument(help="a value: '12 min', 42, text")],
-                 reason: Annotated[str, typer.Option(help="why, kept with the event")] = "") -> None:
+def set_property(
+    entity_id: Annotated[str, typer.Argument(help="an identifier")],
+    name: Annotated[str, typer.Argument(help="the property")],
+    value: Annotated[str, typer.Argument(help="a value: '12 min', 42, text")],
+    reason: Annotated[str, typer.Option(help="why, kept with the event")] = "",
+) -> None:
     """Set a property of an entity (recorded as an event)."""
     parsed: object = value
     try:
@@ -180,14 +250,21 @@ def set_property(entity_id: Annotated[str, typer.Argument(help="an identifier")]
         pass
     with _workspace() as ws:
         ws.resolve(entity_id)
-        stored = ws.apply_changes(prefix_of(entity_id), [PropertySet(EntityId(entity_id), name, parsed)],
-                                  principal=None, actor="cli", reason=reason)
+        stored = ws.apply_changes(
+            prefix_of(entity_id),
+            [PropertySet(EntityId(entity_id), name, parsed)],
+            principal=None,
+            actor="cli",
+            reason=reason,
+        )
     console.print(f"[green]✓[/] event {stored[0].seq} at {format_instant(stored[0].ts)}")
 
 
 @app.command()
-def serve(host: Annotated[str | None, typer.Option(help="bind address (default 127.0.0.1)")] = None,
-          port: Annotated[int | None, typer.Option(help="port (default 8000)")] = None) -> None:
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default 8000)")] = None,
+) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
@@ -201,22 +278,36 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address (default 1
 
 
 @user_app.command("add")
-def user_add(name: Annotated[str, typer.Argument(help="principal name")],
-             company: Annotated[str, typer.Option(help="the company (tenant) it acts for")],
-             role: Annotated[list[Role], typer.Option(help="viewer, operator, engineer or admin")],
-             password: Annotated[str | None, typer.Option(help="omit for a service that uses API tokens")] = None,
-             scope: Annotated[list[str] | None, typer.Option(help="limit to twin subtrees (entity ids)")] = None,
-             service: Annotated[bool, typer.Option(help="a service rather than a person")] = False) -> None:
+def user_add(
+    name: Annotated[str, typer.Argument(help="principal name")],
+    company: Annotated[str, typer.Option(help="the company (tenant) it acts for")],
+    role: Annotated[list[Role], typer.Option(help="viewer, operator, engineer or admin")],
+    password: Annotated[
+        str | None, typer.Option(help="omit for a service that uses API tokens")
+    ] = None,
+    scope: Annotated[
+        list[str] | None, typer.Option(help="limit to twin subtrees (entity ids)")
+    ] = None,
+    service: Annotated[bool, typer.Option(help="a service rather than a person")] = False,
+) -> None:
     """Create (or replace) a principal."""
     with _workspace() as ws:
-        ws.accounts.create(name, tenant=company, roles=role, password=password,
-                           scopes=tuple(scope or ()), is_service=service)
+        ws.accounts.create(
+            name,
+            tenant=company,
+            roles=role,
+            password=password,
+            scopes=tuple(scope or ()),
+            is_service=service,
+        )
     console.print(f"[green]✓[/] {name} ({', '.join(r.value for r in role)}) of {company}")
 
 
 @user_app.command("token")
-def user_token(name: Annotated[str, typer.Argument(help="principal name")],
-               days: Annotated[int, typer.Option(help="lifetime")] = 365) -> None:
+def user_token(
+    name: Annotated[str, typer.Argument(help="principal name")],
+    days: Annotated[int, typer.Option(help="lifetime")] = 365,
+) -> None:
     """Issue an API token for a principal (shown once)."""
     with _workspace() as ws:
         issued = ws.accounts.issue_api_token(name, ttl_s=days * 86400)
@@ -224,8 +315,12 @@ def user_token(name: Annotated[str, typer.Argument(help="principal name")],
 
 
 @app.command()
-def demo(serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API afterwards")] = True,
-         port: Annotated[int | None, typer.Option(help="port (default 8000)")] = None) -> None:
+def demo(
+    serve_api: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="serve the API afterwards")
+    ] = True,
+    port: Annotated[int | None, typer.Option(help="port (default 8000)")] = None,
+) -> None:
     """Load the five-continent example enterprise, create a demo login, and serve the API."""
     from twinverse.cli.demo import run_demo
 
@@ -254,6 +349,9 @@ def run() -> None:
     except Exception as err:  # the last line of defence: no traceback for the user
         if Settings().debug:
             raise
-        render.errors.print(f"[red]internal error:[/] {type(err).__name__}: {err} "
-                            "(set TWINVERSE_DEBUG=1 for the traceback)", highlight=False)
+        render.errors.print(
+            f"[red]internal error:[/] {type(err).__name__}: {err} "
+            "(set TWINVERSE_DEBUG=1 for the traceback)",
+            highlight=False,
+        )
         sys.exit(1)

@@ -45,8 +45,11 @@ def issues(found: list[Issue]) -> None:
         where = issue.file or "<scenario>"
         if issue.line is not None:
             where += f":{issue.line}:{issue.column or 1}"
-        errors.print(f"[bold]{where}[/]: [cyan]{issue.path or '(document)'}[/]: {issue.message}",
-                     highlight=False, soft_wrap=True)
+        errors.print(
+            f"[bold]{where}[/]: [cyan]{issue.path or '(document)'}[/]: {issue.message}",
+            highlight=False,
+            soft_wrap=True,
+        )
         if issue.hint:
             errors.print(f"    [green]hint:[/] {issue.hint}", highlight=False, soft_wrap=True)
 
@@ -65,7 +68,9 @@ def summary_table(graph: TwinGraph, title: str) -> Table:
 _TREE_KINDS = (EntityKind.ENTERPRISE, EntityKind.SITE, EntityKind.AREA, EntityKind.LINE)
 
 
-def containment_tree(graph: TwinGraph, root: Entity, *, leaves: bool = True, limit: int = 12) -> Tree:
+def containment_tree(
+    graph: TwinGraph, root: Entity, *, leaves: bool = True, limit: int = 12
+) -> Tree:
     def label(e: Entity) -> str:
         extra = ""
         if e.kind is EntityKind.SITE:
@@ -77,7 +82,9 @@ def containment_tree(graph: TwinGraph, root: Entity, *, leaves: bool = True, lim
     tree = Tree(label(root))
 
     def grow(node: Tree, entity: Entity) -> None:
-        children = sorted(graph.children(entity.id), key=lambda e: (list(EntityKind).index(e.kind), e.id))
+        children = sorted(
+            graph.children(entity.id), key=lambda e: (list(EntityKind).index(e.kind), e.id)
+        )
         structural = [c for c in children if c.kind in _TREE_KINDS]
         other = Counter(c.kind for c in children if c.kind not in _TREE_KINDS)
         for child in structural:
@@ -89,7 +96,9 @@ def containment_tree(graph: TwinGraph, root: Entity, *, leaves: bool = True, lim
             if len(stations) > limit:
                 node.add(f"[dim]… {len(stations) - limit} more[/]")
         elif other and entity.kind is EntityKind.ENTERPRISE:
-            node.add("[dim]" + ", ".join(f"{n} {k.value}s" for k, n in sorted(other.items())) + "[/]")
+            node.add(
+                "[dim]" + ", ".join(f"{n} {k.value}s" for k, n in sorted(other.items())) + "[/]"
+            )
 
     grow(tree, root)
     return tree
@@ -110,8 +119,11 @@ def entity_detail(entity: Entity, outgoing: list[Relation], incoming: list[Relat
     props = Table(show_header=False, show_edge=False, box=None)
     for name, value in sorted(entity.properties.items()):
         stamp = entity.stamps.get(name)
-        props.add_row(f"[cyan]{name}[/]", show_value(value),
-                      f"[dim]{format_instant(stamp)}[/]" if stamp else "")
+        props.add_row(
+            f"[cyan]{name}[/]",
+            show_value(value),
+            f"[dim]{format_instant(stamp)}[/]" if stamp else "",
+        )
     console.print(props)
     for title, rels, arrow in (("relations", outgoing, "→"), ("referenced by", incoming, "←")):
         shown = [r for r in rels if r.kind is not RelationKind.CONTAINS or arrow == "→"]
@@ -119,8 +131,10 @@ def entity_detail(entity: Entity, outgoing: list[Relation], incoming: list[Relat
             console.print(f"[bold]{title}[/]")
             for r in shown:
                 other = r.target if arrow == "→" else r.source
-                console.print(f"  {arrow} [magenta]{r.kind.value}[/] {other}"
-                              + (f" [dim]{show_value(r.properties)}[/]" if r.properties else ""))
+                console.print(
+                    f"  {arrow} [magenta]{r.kind.value}[/] {other}"
+                    + (f" [dim]{show_value(r.properties)}[/]" if r.properties else "")
+                )
 
 
 def entity_json(entity: Entity) -> dict[str, Any]:
@@ -133,13 +147,22 @@ def entity_json(entity: Entity) -> dict[str, Any]:
 
 
 def relation_json(r: Relation) -> dict[str, Any]:
-    return {"source": r.source, "kind": r.kind.value, "target": r.target,
-            "properties": {k: encode_value(v) for k, v in r.properties.items()}}
+    return {
+        "source": r.source,
+        "kind": r.kind.value,
+        "target": r.target,
+        "properties": {k: encode_value(v) for k, v in r.properties.items()},
+    }
 
 
 def event_json(e: Event) -> dict[str, Any]:
-    return {"seq": e.seq, "time": format_instant(e.ts), "actor": e.actor, "reason": e.reason,
-            "change": change_to_dict(e.change)}
+    return {
+        "seq": e.seq,
+        "time": format_instant(e.ts),
+        "actor": e.actor,
+        "reason": e.reason,
+        "change": change_to_dict(e.change),
+    }
 
 
 def events_table(events: list[Event], title: str) -> Table:
@@ -153,7 +176,11 @@ def events_table(events: list[Event], title: str) -> Table:
         c = change_to_dict(e.change)
         detail = c["kind"]
         if "name" in c:
-            detail += f" {c['name']}={show_value(c.get('value', ''))}" if "value" in c else f" {c['name']}"
+            detail += (
+                f" {c['name']}={show_value(c.get('value', ''))}"
+                if "value" in c
+                else f" {c['name']}"
+            )
         elif "relation" in c:
             detail += f" {c['relation']['kind']} {c['relation']['target']}"
         table.add_row(str(e.seq), format_instant(e.ts), e.actor, detail, e.reason)

@@ -50,7 +50,9 @@ def _digest(token: str) -> str:
 class Accounts:
     """Account operations over an AccountStore; the clock (ns since epoch) is injected."""
 
-    def __init__(self, store: AccountStore, clock: Callable[[], int], *, session_ttl_s: int = 3600) -> None:
+    def __init__(
+        self, store: AccountStore, clock: Callable[[], int], *, session_ttl_s: int = 3600
+    ) -> None:
         self._store = store
         self._clock = clock
         self._ttl_ns = session_ttl_s * _NS
@@ -71,13 +73,17 @@ class Accounts:
     ) -> Principal:
         """Create or replace a principal. Raises AccountError for a malformed name or weak password."""
         if not is_local_id(principal):
-            raise AccountError(f"a principal name uses letters, digits, '_', '.', '-'; got {principal!r}")
+            raise AccountError(
+                f"a principal name uses letters, digits, '_', '.', '-'; got {principal!r}"
+            )
         if not is_local_id(tenant):
             raise AccountError(f"a company id uses letters, digits, '_', '.', '-'; got {tenant!r}")
         if password is not None and len(password) < 8:
             raise AccountError("a password needs at least 8 characters")
         if not roles:
-            raise AccountError("a principal needs at least one role (viewer, operator, engineer, admin)")
+            raise AccountError(
+                "a principal needs at least one role (viewer, operator, engineer, admin)"
+            )
         record = AccountRecord(
             principal=principal,
             tenant=tenant,

@@ -1,7 +1,7 @@
 """Scenario files: read, validate with located messages, and turn into a twin graph.
 
-    >>> loaded = load_scenario("examples/line.yaml")     # raises ScenarioError
-    >>> issues = validate_file("broken.yaml")             # every problem, never raises
+>>> loaded = load_scenario("examples/line.yaml")     # raises ScenarioError
+>>> issues = validate_file("broken.yaml")             # every problem, never raises
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def _yaml_hint(loc: tuple[Any, ...], found: Any, kind: str) -> str | None:
         word = "NO" if loc and loc[-1] == "country" and found is False else str(found).lower()
         return f"YAML reads some bare words (yes, no, on, off, NO) as booleans; quote it: '{word}'"
     if isinstance(found, int) and loc and loc[-1] in ("start", "end"):
-        return f"YAML reads an unquoted clock time as a number of minutes; quote it: '{found // 60:02d}:{found % 60:02d}'"
+        clock = f"{found // 60:02d}:{found % 60:02d}"
+        return f"YAML reads an unquoted clock time as a number of minutes; quote it: '{clock}'"
     return None
 
 
@@ -82,7 +83,8 @@ def _field_hint(loc: tuple[Any, ...], data: Any) -> str | None:
     for part in loc[:-1]:
         if isinstance(part, int) or model is None:
             continue
-        field = model.model_fields.get(part) if isinstance(model, type) else None
+        fields = getattr(model, "model_fields", None)
+        field = fields.get(part) if isinstance(fields, dict) else None
         if field is None:
             return None
         model = _inner_model(field.annotation)
@@ -107,7 +109,9 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def _prune(data: Any, locs: list[tuple[Any, ...]]) -> tuple[Any, dict[tuple[Any, ...], list[int]], set[str]]:
+def _prune(
+    data: Any, locs: list[tuple[Any, ...]]
+) -> tuple[Any, dict[tuple[Any, ...], list[int]], set[str]]:
     """Drop the innermost list items that hold a schema error, so the rest can still be checked.
 
     Returns the pruned data, for each pruned list (by its path in the original) the
@@ -165,7 +169,9 @@ def _partial_checks(document: Document, err: ValidationError) -> list[Issue]:
         return []  # an error outside any list item (or a list left too short): nothing to check
     issues: list[Issue] = []
     for issue, loc in check_scenario(partial):
-        if issue.code == "unknown-reference" and any(f"'{i}'" in issue.message for i in removed_ids):
+        if issue.code == "unknown-reference" and any(
+            f"'{i}'" in issue.message for i in removed_ids
+        ):
             continue  # it names an entity whose declaration has a schema error of its own
         original = _original_loc(loc, kept)
         issues.append(document.locate(replace(issue, path=format_path(original)), original))
@@ -180,9 +186,18 @@ def validate_document(document: Document) -> tuple[Scenario | None, list[Issue]]
     """
     if not isinstance(document.data, dict):
         got = type(document.data).__name__
-        return None, [Issue("wrong-type", "", f"a scenario is a mapping with 'twinverse', 'enterprise' "
-                            f"and 'sites' at the top, got a {got}", "start from examples/line.yaml",
-                            document.file, 1, 1)]
+        return None, [
+            Issue(
+                "wrong-type",
+                "",
+                f"a scenario is a mapping with 'twinverse', 'enterprise' "
+                f"and 'sites' at the top, got a {got}",
+                "start from examples/line.yaml",
+                document.file,
+                1,
+                1,
+            )
+        ]
     try:
         scenario = Scenario.model_validate(document.data)
     except ValidationError as err:

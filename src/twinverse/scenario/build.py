@@ -30,7 +30,12 @@ from twinverse.twin.quantity import Quantity
 # How much longer than the great circle a route of each mode usually is
 # (sea routes follow shipping lanes, roads and rails the terrain).
 CIRCUITY: Final = MappingProxyType(
-    {TransportMode.SEA: 1.35, TransportMode.AIR: 1.05, TransportMode.RAIL: 1.25, TransportMode.ROAD: 1.2}
+    {
+        TransportMode.SEA: 1.35,
+        TransportMode.AIR: 1.05,
+        TransportMode.RAIL: 1.25,
+        TransportMode.ROAD: 1.2,
+    }
 )
 
 _NESTED = frozenset({"areas", "lines", "machines", "buffers", "conveyors", "id", "name"})
@@ -83,8 +88,15 @@ class _Builder:
         self._related: set[tuple[str, RelationKind, str]] = set()
         self.id_of: dict[str, EntityId] = {}
 
-    def add(self, kind: EntityKind, path: tuple[str, ...], model: BaseModel, name: str | None,
-            parent: EntityId | None, skip: frozenset[str] = _NESTED) -> EntityId:
+    def add(
+        self,
+        kind: EntityKind,
+        path: tuple[str, ...],
+        model: BaseModel,
+        name: str | None,
+        parent: EntityId | None,
+        skip: frozenset[str] = _NESTED,
+    ) -> EntityId:
         # The schema has checked the prefix and every local id already.
         entity_id = EntityId("/".join((self.prefix, *path)))
         local = path[-1] if path else self.s.enterprise.id
@@ -102,12 +114,20 @@ class _Builder:
         if (src, kind, tgt) in self._related:
             return
         self._related.add((src, kind, tgt))
-        self.relations.append(Relation(src, kind, tgt, {k: to_value(v) for k, v in props.items() if v is not None}))
+        self.relations.append(
+            Relation(src, kind, tgt, {k: to_value(v) for k, v in props.items() if v is not None})
+        )
 
     def build(self) -> None:
         s = self.s
-        root = self.add(EntityKind.ENTERPRISE, (), s.enterprise, s.enterprise.name, None,
-                        frozenset({"id", "name"}))
+        root = self.add(
+            EntityKind.ENTERPRISE,
+            (),
+            s.enterprise,
+            s.enterprise.name,
+            None,
+            frozenset({"id", "name"}),
+        )
         for site in s.sites:
             site_id = self.add(EntityKind.SITE, (site.id,), site, site.name, root)
             for line in site.lines:
@@ -127,21 +147,36 @@ class _Builder:
         )
         for kind, items in top:
             for item in items:
-                self.add(kind, (item.id,), item, getattr(item, "name", None), root,
-                         frozenset({"id", "name", "bom", "routing", "materials", "demand"}))
+                self.add(
+                    kind,
+                    (item.id,),
+                    item,
+                    getattr(item, "name", None),
+                    root,
+                    frozenset({"id", "name", "bom", "routing", "materials", "demand"}),
+                )
         self.top_level_relations()
 
     def line(self, line: Line, path: tuple[str, ...], parent: EntityId) -> None:
         line_path = (*path, line.id)
-        line_id = self.add(EntityKind.LINE, line_path, line, line.name, parent,
-                           _NESTED | {"products", "feeds"})
+        line_id = self.add(
+            EntityKind.LINE, line_path, line, line.name, parent, _NESTED | {"products", "feeds"}
+        )
         for m in line.machines:
             self.add(EntityKind.MACHINE, (*line_path, m.id), m, m.name, line_id)
         for b in line.buffers:
-            self.add(EntityKind.BUFFER, (*line_path, b.id), b, b.name, line_id, _NESTED | {"between"})
+            self.add(
+                EntityKind.BUFFER, (*line_path, b.id), b, b.name, line_id, _NESTED | {"between"}
+            )
         for c in line.conveyors:
-            self.add(EntityKind.CONVEYOR, (*line_path, c.id), c, c.name, line_id,
-                     _NESTED | {"source", "target"})
+            self.add(
+                EntityKind.CONVEYOR,
+                (*line_path, c.id),
+                c,
+                c.name,
+                line_id,
+                _NESTED | {"source", "target"},
+            )
 
     def top_level_relations(self) -> None:
         s = self.s
@@ -181,8 +216,14 @@ class _Builder:
                     self.relate(person.id, RelationKind.OPERATES, machine)
         for sup in s.suppliers:
             for sm in sup.materials:
-                self.relate(sup.id, RelationKind.SUPPLIES, sm.material, capacity=sm.capacity,
-                            lead_time=sm.lead_time, price=sm.price)
+                self.relate(
+                    sup.id,
+                    RelationKind.SUPPLIES,
+                    sm.material,
+                    capacity=sm.capacity,
+                    lead_time=sm.lead_time,
+                    price=sm.price,
+                )
         for wh in s.warehouses:
             if wh.site:
                 self.relate(wh.id, RelationKind.LOCATED_AT, wh.site)
@@ -192,8 +233,9 @@ class _Builder:
         self.lanes()
 
     def lanes(self) -> None:
-        places = {x.id: x.location for x in (*self.s.sites, *self.s.suppliers, *self.s.warehouses,
-                                              *self.s.customers)}
+        places: dict[str, GeoLocation] = {s.id: s.location for s in self.s.sites}
+        for group in (self.s.suppliers, self.s.warehouses, self.s.customers):
+            places.update({x.id: x.location for x in group})
         ships: dict[tuple[str, str], list[str]] = {}
         for lane, entity in zip(self.s.lanes, self._entities_of(EntityKind.LANE), strict=True):
             self.relate(lane.id, RelationKind.ORIGIN, lane.source)
@@ -203,7 +245,9 @@ class _Builder:
                 a, b = places[lane.source], places[lane.target]
                 km = great_circle_km(a.lat, a.lon, b.lat, b.lon) * CIRCUITY[lane.mode]
                 entity.properties["distance"] = Quantity.of(round(km), "km")
-                entity.properties["distance_basis"] = f"great circle × {CIRCUITY[lane.mode]} ({lane.mode})"
+                entity.properties["distance_basis"] = (
+                    f"great circle × {CIRCUITY[lane.mode]} ({lane.mode})"
+                )
         for (source, target), lanes in ships.items():
             self.relate(source, RelationKind.SHIPS_TO, target, lanes=lanes)
 
@@ -216,7 +260,10 @@ def scenario_changes(scenario: Scenario) -> list[Change]:
     builder = _Builder(scenario)
     with paused_gc():
         builder.build()
-        return [*(EntityAdded(e) for e in builder.entities), *(RelationAdded(r) for r in builder.relations)]
+        return [
+            *(EntityAdded(e) for e in builder.entities),
+            *(RelationAdded(r) for r in builder.relations),
+        ]
 
 
 def build_graph(scenario: Scenario) -> TwinGraph:

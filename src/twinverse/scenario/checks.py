@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from twinverse.scenario.errors import Issue, format_path
 from twinverse.scenario.schema import Line, Scenario
 from twinverse.twin.errors import UnitError
-from twinverse.twin.quantity import COUNT, MASS, TIME, VOLUME, Dimension, Quantity, dimension_name, parse_unit
+from twinverse.twin.quantity import (
+    COUNT,
+    MASS,
+    TIME,
+    VOLUME,
+    Dimension,
+    Quantity,
+    dimension_name,
+    parse_unit,
+)
 
 Loc = tuple[str | int, ...]
 
@@ -52,7 +61,9 @@ class _Checker:
             return
         self.ids[ident] = Declared(kind, loc)
 
-    def ref(self, loc: Loc, target: str, kinds: tuple[str, ...], scope: set[str] | None = None) -> bool:
+    def ref(
+        self, loc: Loc, target: str, kinds: tuple[str, ...], scope: set[str] | None = None
+    ) -> bool:
         """Check that ``target`` names an entity of one of ``kinds`` (within ``scope`` if given)."""
         found = self.ids.get(target)
         if found is not None and found.kind in kinds and (scope is None or target in scope):
@@ -64,9 +75,13 @@ class _Checker:
         close = difflib.get_close_matches(target, candidates, n=1, cutoff=0.5)
         hint = f"did you mean {close[0]!r}?" if close else None
         if found is not None and found.kind not in kinds:
-            self.issue("wrong-reference", loc, f"{target!r} is a {found.kind}, expected a {want}", hint)
+            self.issue(
+                "wrong-reference", loc, f"{target!r} is a {found.kind}, expected a {want}", hint
+            )
         elif found is not None:
-            self.issue("out-of-scope-reference", loc, f"{want} {target!r} is not in this line", hint)
+            self.issue(
+                "out-of-scope-reference", loc, f"{want} {target!r} is not in this line", hint
+            )
         else:
             self.issue("unknown-reference", loc, f"unknown {want} {target!r}", hint)
         return False
@@ -113,8 +128,12 @@ class _Checker:
         for i, value in enumerate(values):
             if value in seen:
                 where: Loc = (*loc, i, field) if field else (*loc, i)
-                self.issue("duplicate-reference", where, f"{what} {value!r} is listed twice",
-                           "list it once")
+                self.issue(
+                    "duplicate-reference",
+                    where,
+                    f"{what} {value!r} is listed twice",
+                    "list it once",
+                )
             seen.add(value)
 
     # -------------------------------------------------------------- checks
@@ -134,22 +153,33 @@ class _Checker:
                     "use an IANA name such as 'Europe/Berlin' or 'Asia/Shanghai'",
                 )
             if site.grid_factor is not None:
-                self.dimension(("sites", si, "grid_factor"), site.grid_factor, _ratio(MASS, "kWh"),
-                               "'0.58 kgCO2e/kWh'")
+                self.dimension(
+                    ("sites", si, "grid_factor"),
+                    site.grid_factor,
+                    _ratio(MASS, "kWh"),
+                    "'0.58 kgCO2e/kWh'",
+                )
             if site.calendar:
                 names = [sh.name for sh in site.calendar.shifts]
                 for shi, name in enumerate(names):
                     if names.index(name) != shi:
-                        self.issue("duplicate-shift", ("sites", si, "calendar", "shifts", shi, "name"),
-                                   f"shift {name!r} is declared twice in this calendar")
+                        self.issue(
+                            "duplicate-shift",
+                            ("sites", si, "calendar", "shifts", shi, "name"),
+                            f"shift {name!r} is declared twice in this calendar",
+                        )
         for line, loc in self.lines():
             self.check_line(line, loc)
         self.check_materials()
         self.check_products()
         self.check_people()
         for i, sup in enumerate(s.suppliers):
-            self.unique(("suppliers", i, "materials"), [m.material for m in sup.materials], "material",
-                        "material")
+            self.unique(
+                ("suppliers", i, "materials"),
+                [m.material for m in sup.materials],
+                "material",
+                "material",
+            )
             for mi, sm in enumerate(sup.materials):
                 mloc: Loc = ("suppliers", i, "materials", mi)
                 if not self.ref((*mloc, "material"), sm.material, ("material",)):
@@ -165,11 +195,16 @@ class _Checker:
             if wh.site:
                 self.ref(("warehouses", i, "site"), wh.site, ("site",))
             if wh.capacity is not None and wh.capacity.dimension not in (COUNT, MASS, VOLUME):
-                self.issue("wrong-unit", ("warehouses", i, "capacity"),
-                           f"expected a count, mass or volume such as '20000 pcs', '5000 t' or '8000 m^3', "
-                           f"got {wh.capacity} which is a {dimension_name(wh.capacity.dimension)}")
+                self.issue(
+                    "wrong-unit",
+                    ("warehouses", i, "capacity"),
+                    f"expected a count, mass or volume such as '20000 pcs', '5000 t' or '8000 m^3', "
+                    f"got {wh.capacity} which is a {dimension_name(wh.capacity.dimension)}",
+                )
         for i, cust in enumerate(s.customers):
-            self.unique(("customers", i, "demand"), [d.product for d in cust.demand], "product", "product")
+            self.unique(
+                ("customers", i, "demand"), [d.product for d in cust.demand], "product", "product"
+            )
             for di, d in enumerate(cust.demand):
                 self.ref(("customers", i, "demand", di, "product"), d.product, ("product",))
         self.check_lanes()
@@ -181,18 +216,33 @@ class _Checker:
             self.ref((*loc, "products", pi), product, ("product",))
         for fi, target in enumerate(line.feeds):
             if self.ref((*loc, "feeds", fi), target, ("line",)) and target == line.id:
-                self.issue("self-reference", (*loc, "feeds", fi), f"line {line.id!r} cannot feed itself")
-        stations = {m.id for m in line.machines} | {b.id for b in line.buffers} | {c.id for c in line.conveyors}
+                self.issue(
+                    "self-reference", (*loc, "feeds", fi), f"line {line.id!r} cannot feed itself"
+                )
+        stations = (
+            {m.id for m in line.machines}
+            | {b.id for b in line.buffers}
+            | {c.id for c in line.conveyors}
+        )
         for bi, buf in enumerate(line.buffers):
             bloc: Loc = (*loc, "buffers", bi)
             if buf.capacity.magnitude < 0 or buf.capacity.magnitude != int(buf.capacity.magnitude):
-                self.issue("out-of-range", (*bloc, "capacity"),
-                           f"a buffer holds a whole, non-negative number of parts, got {buf.capacity}")
+                self.issue(
+                    "out-of-range",
+                    (*bloc, "capacity"),
+                    f"a buffer holds a whole, non-negative number of parts, got {buf.capacity}",
+                )
             if buf.between:
                 for k, station in enumerate(buf.between):
-                    self.ref((*bloc, "between", k), station, ("machine", "buffer", "conveyor"), stations)
+                    self.ref(
+                        (*bloc, "between", k), station, ("machine", "buffer", "conveyor"), stations
+                    )
                 if buf.between[0] == buf.between[1]:
-                    self.issue("self-reference", (*bloc, "between"), "a buffer sits between two different stations")
+                    self.issue(
+                        "self-reference",
+                        (*bloc, "between"),
+                        "a buffer sits between two different stations",
+                    )
         for ci, conv in enumerate(line.conveyors):
             cloc: Loc = (*loc, "conveyors", ci)
             self.ref((*cloc, "from"), conv.source, ("machine", "buffer"), stations)
@@ -202,21 +252,32 @@ class _Checker:
         for mi, m in enumerate(line.machines):
             mloc: Loc = (*loc, "machines", mi)
             if m.mtbf is not None and m.mtbf.mean <= 0:
-                self.issue("out-of-range", (*mloc, "mtbf"), "mean time between failures must be above zero")
+                self.issue(
+                    "out-of-range", (*mloc, "mtbf"), "mean time between failures must be above zero"
+                )
             if (m.mtbf is None) != (m.mttr is None):
                 missing = "mttr" if m.mttr is None else "mtbf"
-                self.issue("missing-field", (*mloc, missing),
-                           f"a machine with {'mtbf' if missing == 'mttr' else 'mttr'} needs {missing} too",
-                           "give both mtbf and mttr, or neither for a machine that never fails")
+                self.issue(
+                    "missing-field",
+                    (*mloc, missing),
+                    f"a machine with {'mtbf' if missing == 'mttr' else 'mttr'} needs {missing} too",
+                    "give both mtbf and mttr, or neither for a machine that never fails",
+                )
             if m.scrap_rate is not None and not 0 <= m.scrap_rate.magnitude < 1:
-                self.issue("out-of-range", (*mloc, "scrap_rate"),
-                           f"scrap rate must be in [0 %, 100 %), got {m.scrap_rate}")
+                self.issue(
+                    "out-of-range",
+                    (*mloc, "scrap_rate"),
+                    f"scrap rate must be in [0 %, 100 %), got {m.scrap_rate}",
+                )
             if m.cycle_time.mean <= 0:
                 self.issue("out-of-range", (*mloc, "cycle_time"), "cycle time must be above zero")
             if m.heading is not None and not m.heading.unit:
-                self.issue("wrong-unit", (*mloc, "heading"),
-                           f"a heading needs its unit, got the bare number {m.heading.magnitude:g}",
-                           f"write '{m.heading.magnitude:g} deg'")
+                self.issue(
+                    "wrong-unit",
+                    (*mloc, "heading"),
+                    f"a heading needs its unit, got the bare number {m.heading.magnitude:g}",
+                    f"write '{m.heading.magnitude:g} deg'",
+                )
             if m.footprint is not None:
                 self.positive((*mloc, "footprint", "width"), m.footprint.width)
                 self.positive((*mloc, "footprint", "depth"), m.footprint.depth)
@@ -238,11 +299,14 @@ class _Checker:
             try:
                 unit = parse_unit(mat.unit)
             except UnitError as err:
-                self.issue("wrong-unit", (*loc, "unit"), err.message, "e.g. 'kg', 't', 'pcs' or 'm'")
+                self.issue(
+                    "wrong-unit", (*loc, "unit"), err.message, "e.g. 'kg', 't', 'pcs' or 'm'"
+                )
                 continue
             if mat.co2e is not None:
-                self.dimension((*loc, "co2e"), mat.co2e, _div(MASS, unit.dimension),
-                               f"'1.9 kgCO2e/{mat.unit}'")
+                self.dimension(
+                    (*loc, "co2e"), mat.co2e, _div(MASS, unit.dimension), f"'1.9 kgCO2e/{mat.unit}'"
+                )
             if mat.cost is not None:
                 self.money_per((*loc, "cost"), mat.cost, unit.dimension, f"'650 EUR/{mat.unit}'")
 
@@ -256,7 +320,11 @@ class _Checker:
             for oi, op in enumerate(prod.routing):
                 oloc: Loc = (*loc, "routing", oi)
                 if op.op in ops:
-                    self.issue("duplicate-id", (*oloc, "op"), f"operation {op.op!r} appears twice in this routing")
+                    self.issue(
+                        "duplicate-id",
+                        (*oloc, "op"),
+                        f"operation {op.op!r} appears twice in this routing",
+                    )
                 ops.add(op.op)
                 self.unique((*oloc, "machines"), op.machines, "machine")
                 for k, machine in enumerate(op.machines):
@@ -273,11 +341,16 @@ class _Checker:
                     want = self.material_dim(item.item)
                     example = "in the material's unit"
                 if want is not None and item.quantity.dimension != want:
-                    self.issue("wrong-unit", (*bloc, "quantity"),
-                               f"expected a {dimension_name(want)} ({example}), got {item.quantity} "
-                               f"which is a {dimension_name(item.quantity.dimension)}")
+                    self.issue(
+                        "wrong-unit",
+                        (*bloc, "quantity"),
+                        f"expected a {dimension_name(want)} ({example}), got {item.quantity} "
+                        f"which is a {dimension_name(item.quantity.dimension)}",
+                    )
                 if item.quantity.magnitude <= 0:
-                    self.issue("out-of-range", (*bloc, "quantity"), "a BOM quantity must be above zero")
+                    self.issue(
+                        "out-of-range", (*bloc, "quantity"), "a BOM quantity must be above zero"
+                    )
         self.check_bom_cycles()
 
     def check_bom_cycles(self) -> None:
@@ -293,13 +366,16 @@ class _Checker:
                 if nxt not in edges:
                     continue
                 if state.get(nxt) == 1:
-                    cycle = [*path[path.index(nxt):], nxt]
+                    cycle = [*path[path.index(nxt) :], nxt]
                     key = frozenset(cycle)
                     if key not in reported:
                         reported.add(key)
-                        self.issue("bom-cycle", ("products", index[nxt], "bom"),
-                                   "the bill of materials contains itself: " + " → ".join(cycle),
-                                   "a product cannot be a component of itself, directly or through others")
+                        self.issue(
+                            "bom-cycle",
+                            ("products", index[nxt], "bom"),
+                            "the bill of materials contains itself: " + " → ".join(cycle),
+                            "a product cannot be a component of itself, directly or through others",
+                        )
                 elif nxt not in state:
                     visit(nxt, path)
             path.pop()
@@ -323,7 +399,9 @@ class _Checker:
                     "unknown-reference",
                     (*loc, "shift"),
                     f"site {person.site!r} has no shift {person.shift!r}"
-                    + (f" (its shifts: {', '.join(shifts)})" if shifts else " (it has no calendar)"),
+                    + (
+                        f" (its shifts: {', '.join(shifts)})" if shifts else " (it has no calendar)"
+                    ),
                     f"did you mean {close[0]!r}?" if close else None,
                 )
 
@@ -355,23 +433,33 @@ class _Checker:
             if lane.cost is not None:
                 self.lane_cost((*loc, "cost"), lane.cost)
             if lane.emission_factor is not None:
-                self.dimension((*loc, "emission_factor"), lane.emission_factor,
-                               _ratio(MASS, "tkm"), "'0.016 kgCO2e/tkm'")
+                self.dimension(
+                    (*loc, "emission_factor"),
+                    lane.emission_factor,
+                    _ratio(MASS, "tkm"),
+                    "'0.016 kgCO2e/tkm'",
+                )
 
     # ---------------------------------------------------------------- units
     def dimension(self, loc: Loc, value: Quantity, want: Dimension, example: str) -> None:
         if value.dimension != want:
-            self.issue("wrong-unit", loc,
-                       f"expected a {dimension_name(want)} such as {example}, got {value} "
-                       f"which is a {dimension_name(value.dimension)}")
+            self.issue(
+                "wrong-unit",
+                loc,
+                f"expected a {dimension_name(want)} such as {example}, got {value} "
+                f"which is a {dimension_name(value.dimension)}",
+            )
 
     def money_per(self, loc: Loc, value: Quantity, per: Dimension, example: str) -> None:
         dims = dict(value.dimension)
         money = [b for b in dims if b.isupper() and len(b) == 3 and dims[b] == 1]
         rest = tuple(sorted((b, -e) for b, e in dims.items() if b not in money))
         if len(money) != 1 or rest != per:
-            self.issue("wrong-unit", loc,
-                       f"expected a price per {dimension_name(per)} such as {example}, got {value}")
+            self.issue(
+                "wrong-unit",
+                loc,
+                f"expected a price per {dimension_name(per)} such as {example}, got {value}",
+            )
 
     def lane_cost(self, loc: Loc, value: Quantity) -> None:
         dims = dict(value.dimension)
@@ -379,9 +467,12 @@ class _Checker:
         per = tuple(sorted((b, -e) for b, e in dims.items() if b not in money))
         allowed = (COUNT, MASS, _dim_of("tkm"), ())
         if len(money) != 1 or per not in allowed:
-            self.issue("wrong-unit", loc,
-                       f"expected a freight cost per tonne-km, per tonne, per piece or per shipment "
-                       f"such as '0.06 EUR/tkm' or '12 EUR/pcs', got {value}")
+            self.issue(
+                "wrong-unit",
+                loc,
+                f"expected a freight cost per tonne-km, per tonne, per piece or per shipment "
+                f"such as '0.06 EUR/tkm' or '12 EUR/pcs', got {value}",
+            )
 
     def positive(self, loc: Loc, value: Quantity) -> None:
         if value.magnitude <= 0:

@@ -94,11 +94,15 @@ def _distribution_validator(dim: Dimension) -> Any:
                         "not-finite", "'{name}' is too large to be a number", {"name": name}
                     ) from None
             else:
-                params[name] = parse_one(item) if name not in ("cv", "shape") else _plain(name, item)
+                params[name] = (
+                    parse_one(item) if name not in ("cv", "shape") else _plain(name, item)
+                )
         try:
             check_distribution(kind, params, dim)
         except UnitError as err:
-            raise PydanticCustomError("invalid-distribution", "{msg}", {"msg": err.message}) from None
+            raise PydanticCustomError(
+                "invalid-distribution", "{msg}", {"msg": err.message}
+            ) from None
         for name, item in params.items():
             if isinstance(item, float) and name not in ("cv", "shape") and dim != DIMENSIONLESS:
                 raise PydanticCustomError(
@@ -115,13 +119,17 @@ def _plain(name: str, item: Any) -> float:
     try:
         return parse_quantity(item, DIMENSIONLESS).magnitude
     except UnitError as err:
-        raise PydanticCustomError("wrong-unit", "{msg}", {"msg": f"{name}: {err.message}"}) from None
+        raise PydanticCustomError(
+            "wrong-unit", "{msg}", {"msg": f"{name}: {err.message}"}
+        ) from None
 
 
 def _dist_text(d: Distribution) -> Any:
-    return str(d.param("value")) if d.kind is DistKind.CONSTANT else {
-        k: (str(v) if isinstance(v, Quantity) else v) for k, v in d.to_value().items()
-    }
+    return (
+        str(d.param("value"))
+        if d.kind is DistKind.CONSTANT
+        else {k: (str(v) if isinstance(v, Quantity) else v) for k, v in d.to_value().items()}
+    )
 
 
 def _distribution(dim: Dimension) -> Any:

@@ -71,7 +71,9 @@ class Shift(_Model):
     name: LocalId
     start: str
     end: str
-    days: list[Weekday] = Field(default_factory=lambda: [Weekday(d) for d in ("mon", "tue", "wed", "thu", "fri")])
+    days: list[Weekday] = Field(
+        default_factory=lambda: [Weekday(d) for d in ("mon", "tue", "wed", "thu", "fri")]
+    )
     breaks: list[Break] = Field(default_factory=list)
 
     @field_validator("start", "end")
@@ -213,7 +215,9 @@ class Material(_Model):
     name: str | None = None
     unit: str = Field(description="the unit the material is counted in: pcs, kg, t, m …")
     cost: AnyQuantity | None = Field(default=None, description="price per unit, e.g. '650 EUR/t'")
-    co2e: AnyQuantity | None = Field(default=None, description="footprint per unit, '1.9 kgCO2e/kg'")
+    co2e: AnyQuantity | None = Field(
+        default=None, description="footprint per unit, '1.9 kgCO2e/kg'"
+    )
 
 
 class BomItem(_Model):
@@ -321,7 +325,9 @@ class Lane(_Model):
     mode: TransportMode
     distance: Length | None = None
     lead_time: DurationDist
-    cost: AnyQuantity | None = Field(default=None, description="e.g. '0.06 EUR/tkm' or '12 EUR/pcs'")
+    cost: AnyQuantity | None = Field(
+        default=None, description="e.g. '0.06 EUR/tkm' or '12 EUR/pcs'"
+    )
     capacity: MassRate | CountRate | None = None
     emission_factor: AnyQuantity | None = None
 
@@ -352,7 +358,9 @@ class Scenario(_Model):
     @classmethod
     def _version(cls, v: int) -> int:
         if v != FORMAT_VERSION:
-            raise ValueError(f"this twinverse reads format version {FORMAT_VERSION}, the file says {v}")
+            raise ValueError(
+                f"this twinverse reads format version {FORMAT_VERSION}, the file says {v}"
+            )
         return v
 
 

@@ -26,7 +26,7 @@ MAX_BYTES = 128 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 20_000_000
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _StrictLoader(_Loader):  # type: ignore[misc, valid-type]
@@ -103,9 +103,12 @@ def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
                 return value_node  # type: ignore[no-any-return]
-    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        if 0 <= part < len(node.value):
-            return node.value[part]  # type: ignore[no-any-return]
+    elif (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(part, int)
+        and 0 <= part < len(node.value)
+    ):
+        return node.value[part]  # type: ignore[no-any-return]
     return None
 
 
@@ -119,8 +122,14 @@ def _recursion_limit(limit: int) -> Iterator[None]:
         sys.setrecursionlimit(old)
 
 
-def _fail(file: str, code: str, message: str, hint: str | None = None, line: int | None = None,
-          column: int | None = None) -> ScenarioError:
+def _fail(
+    file: str,
+    code: str,
+    message: str,
+    hint: str | None = None,
+    line: int | None = None,
+    column: int | None = None,
+) -> ScenarioError:
     return ScenarioError([Issue(code, "", message, hint, file, line, column)])
 
 
@@ -165,18 +174,30 @@ def parse_text(raw: bytes, file: str, *, json_syntax: bool = False) -> Document:
     """Parse scenario text already in memory; see :func:`read_document`."""
     if b"\x00" in raw:
         offset = raw.index(b"\x00")
-        raise _fail(file, "binary-file", f"the file holds binary data (a NUL byte at offset {offset})",
-                    "a scenario is a YAML or JSON text file")
+        raise _fail(
+            file,
+            "binary-file",
+            f"the file holds binary data (a NUL byte at offset {offset})",
+            "a scenario is a YAML or JSON text file",
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise _fail(file, "not-utf8", f"the file is not UTF-8 text (bad byte at offset {err.start})",
-                    "save the file as UTF-8") from None
+        raise _fail(
+            file,
+            "not-utf8",
+            f"the file is not UTF-8 text (bad byte at offset {err.start})",
+            "save the file as UTF-8",
+        ) from None
     if not text.strip():
         raise _fail(file, "empty-file", "the file is empty", "start from examples/line.yaml")
     depth = _nesting_depth(raw, text)
     if depth > MAX_DEPTH:
-        raise _fail(file, "too-deep", f"the document nests {depth} levels deep; at most {MAX_DEPTH} are allowed")
+        raise _fail(
+            file,
+            "too-deep",
+            f"the document nests {depth} levels deep; at most {MAX_DEPTH} are allowed",
+        )
     data = _parse_json(text, file) if json_syntax else _parse_yaml(text, file)
     document = Document(data, text, file)
     return document
@@ -236,14 +257,20 @@ def _parse_json(text: str, file: str) -> Any:
     try:
         data = json.loads(text, object_pairs_hook=pairs, parse_constant=reject_constant)
     except json.JSONDecodeError as err:
-        raise _fail(file, "syntax-error", f"invalid JSON: {err.msg}", None, err.lineno, err.colno) from None
+        raise _fail(
+            file, "syntax-error", f"invalid JSON: {err.msg}", None, err.lineno, err.colno
+        ) from None
     except ValueError as err:
         raise _fail(file, "syntax-error", f"invalid JSON: {err}") from None
     except RecursionError:
         raise _fail(file, "too-deep", "the document nests too deeply") from None
     if duplicates:
-        raise _fail(file, "duplicate-key", f"duplicate key {duplicates[0]!r}",
-                    "each key may appear once in an object")
+        raise _fail(
+            file,
+            "duplicate-key",
+            f"duplicate key {duplicates[0]!r}",
+            "each key may appear once in an object",
+        )
     return data
 
 
@@ -281,8 +308,14 @@ def _parse_yaml(text: str, file: str) -> Any:
         loader.dispose()
     if loader.duplicates:
         key, mark = loader.duplicates[0]
-        raise _fail(file, "duplicate-key", f"duplicate key {key!r}",
-                    "each key may appear once in a mapping", mark.line + 1, mark.column + 1)
+        raise _fail(
+            file,
+            "duplicate-key",
+            f"duplicate key {key!r}",
+            "each key may appear once in a mapping",
+            mark.line + 1,
+            mark.column + 1,
+        )
     _check_expansion(data, file)
     return data
 
@@ -292,8 +325,14 @@ def _reader_error(err: yaml.reader.ReaderError, text: str, file: str) -> Scenari
     line = before.count("\n") + 1
     column = err.position - (before.rfind("\n") + 1) + 1
     char = err.character if isinstance(err.character, str) else chr(err.character)
-    return _fail(file, "syntax-error", f"the text holds a control character {char!r} (U+{ord(char):04X})",
-                 "remove it; scenario files are plain text", line, column)
+    return _fail(
+        file,
+        "syntax-error",
+        f"the text holds a control character {char!r} (U+{ord(char):04X})",
+        "remove it; scenario files are plain text",
+        line,
+        column,
+    )
 
 
 def _check_expansion(data: Any, file: str) -> None:
@@ -321,7 +360,9 @@ def _check_expansion(data: Any, file: str) -> None:
         with _recursion_limit(MAX_DEPTH * 4 + 200):
             total = size(data)
     except RecursionError:
-        raise _fail(file, "too-deep", f"the document nests more than {MAX_DEPTH} levels deep") from None
+        raise _fail(
+            file, "too-deep", f"the document nests more than {MAX_DEPTH} levels deep"
+        ) from None
     if total > MAX_NODES:
         raise _fail(
             file,

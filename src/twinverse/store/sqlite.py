@@ -178,6 +178,10 @@ _TS_ZLIB_LEVEL: Final = 1
 # A bulk append can grow the WAL to hundreds of MB; truncate it back after
 # checkpoints so the file does not keep that size forever.
 _JOURNAL_SIZE_LIMIT: Final = 64 * 1024 * 1024
+# The event indices (by subject, by target) take inserts all over their
+# B-trees; with SQLite's default 2 MiB page cache a large append spills and
+# rereads pages constantly.
+_CACHE_KIB: Final = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +293,7 @@ class SqliteStore:
             con.execute("PRAGMA foreign_keys=ON")
             con.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             con.execute(f"PRAGMA journal_size_limit={_JOURNAL_SIZE_LIMIT}")
+            con.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         except sqlite3.Error as err:
             raise self._translate(err) from err
 

@@ -149,7 +149,9 @@ def change_from_dict(data: dict[str, Any]) -> Change:
         if kind is ChangeKind.ENTITY_REMOVED:
             return EntityRemoved(EntityId(data["entity_id"]))
         if kind is ChangeKind.PROPERTY_SET:
-            return PropertySet(EntityId(data["entity_id"]), data["name"], decode_value(data["value"]))
+            return PropertySet(
+                EntityId(data["entity_id"]), data["name"], decode_value(data["value"])
+            )
         if kind is ChangeKind.PROPERTY_REMOVED:
             return PropertyRemoved(EntityId(data["entity_id"]), data["name"])
         rel = data["relation"]

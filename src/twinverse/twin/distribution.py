@@ -18,7 +18,6 @@ from typing import Final
 from twinverse.twin.errors import UnitError
 from twinverse.twin.quantity import DIMENSIONLESS, Dimension, Quantity
 
-
 # Below this shape the Weibull mean overflows a float; such a model is not a duration anyway.
 MIN_WEIBULL_SHAPE = 0.05
 MAX_CV = 100.0
@@ -109,7 +108,9 @@ def check_distribution(kind: DistKind, params: dict[str, Quantity | float], dim:
     for name in spec.plain:
         value = params[name]
         if isinstance(value, Quantity) and value.dimension != DIMENSIONLESS:
-            raise UnitError(f"{name!r} of a {kind.value} distribution is a plain number, got {value}")
+            raise UnitError(
+                f"{name!r} of a {kind.value} distribution is a plain number, got {value}"
+            )
     mags = {k: (v.magnitude if isinstance(v, Quantity) else float(v)) for k, v in params.items()}
     for name, m in mags.items():
         if not math.isfinite(m):
@@ -125,5 +126,7 @@ def check_distribution(kind: DistKind, params: dict[str, Quantity | float], dim:
         raise UnitError(f"{kind.value} needs a mean above zero")
     if kind is DistKind.WEIBULL and mags["shape"] < MIN_WEIBULL_SHAPE:
         raise UnitError(f"weibull needs a shape of at least {MIN_WEIBULL_SHAPE}")
-    if kind is DistKind.LOGNORMAL and mags["cv"] > MAX_CV or kind is DistKind.GAMMA and mags["cv"] > MAX_CV:
+    if (kind is DistKind.LOGNORMAL and mags["cv"] > MAX_CV) or (
+        kind is DistKind.GAMMA and mags["cv"] > MAX_CV
+    ):
         raise UnitError(f"a coefficient of variation above {MAX_CV} is not a useful model")

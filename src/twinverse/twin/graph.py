@@ -138,9 +138,7 @@ class TwinGraph:
             del props[change.name]
             stamps = dict(entity.stamps)
             stamps.pop(change.name, None)
-            self._entities[entity.id] = dataclasses.replace(
-                entity, properties=props, stamps=stamps
-            )
+            self._entities[entity.id] = dataclasses.replace(entity, properties=props, stamps=stamps)
         elif isinstance(change, EntityRemoved):
             self._remove_entity(change.entity_id)
         else:  # pragma: no cover - the Change union is closed
@@ -240,7 +238,10 @@ class TwinGraph:
         changes: list[Change] = []
         seen: set[RelationKey] = set()
         for entity in reversed(doomed):
-            for rel in [*self._in.get(entity.id, {}).values(), *self._out.get(entity.id, {}).values()]:
+            for rel in [
+                *self._in.get(entity.id, {}).values(),
+                *self._out.get(entity.id, {}).values(),
+            ]:
                 if rel.key not in seen:
                     seen.add(rel.key)
                     changes.append(RelationRemoved(rel.key))
@@ -254,9 +255,7 @@ def diff(old: TwinGraph, new: TwinGraph) -> list[Change]:
     Used to re-import an edited scenario as a minimal set of events.
     """
     changes: list[Change] = []
-    replaced = {
-        e.id for e in old.entities() if (n := new.get(e.id)) is None or n.kind != e.kind
-    }
+    replaced = {e.id for e in old.entities() if (n := new.get(e.id)) is None or n.kind != e.kind}
     for rel in old.relations():
         counterpart = new._relations.get(rel.key)
         if (

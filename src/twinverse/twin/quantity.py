@@ -105,31 +105,66 @@ _U = UnitDef
 UNITS: Final[MappingProxyType[str, UnitDef]] = MappingProxyType(
     {
         # time
-        "us": _U(1e-6, TIME), "ms": _U(1e-3, TIME), "s": _U(1.0, TIME), "sec": _U(1.0, TIME),
-        "min": _U(60.0, TIME), "h": _U(3600.0, TIME), "hr": _U(3600.0, TIME),
-        "d": _U(86400.0, TIME), "day": _U(86400.0, TIME), "days": _U(86400.0, TIME),
-        "wk": _U(604800.0, TIME), "week": _U(604800.0, TIME), "weeks": _U(604800.0, TIME),
-        "yr": _U(31536000.0, TIME), "year": _U(31536000.0, TIME),
+        "us": _U(1e-6, TIME),
+        "ms": _U(1e-3, TIME),
+        "s": _U(1.0, TIME),
+        "sec": _U(1.0, TIME),
+        "min": _U(60.0, TIME),
+        "h": _U(3600.0, TIME),
+        "hr": _U(3600.0, TIME),
+        "d": _U(86400.0, TIME),
+        "day": _U(86400.0, TIME),
+        "days": _U(86400.0, TIME),
+        "wk": _U(604800.0, TIME),
+        "week": _U(604800.0, TIME),
+        "weeks": _U(604800.0, TIME),
+        "yr": _U(31536000.0, TIME),
+        "year": _U(31536000.0, TIME),
         # length
-        "mm": _U(1e-3, LENGTH), "cm": _U(1e-2, LENGTH), "m": _U(1.0, LENGTH),
-        "km": _U(1e3, LENGTH), "nmi": _U(1852.0, LENGTH),
+        "mm": _U(1e-3, LENGTH),
+        "cm": _U(1e-2, LENGTH),
+        "m": _U(1.0, LENGTH),
+        "km": _U(1e3, LENGTH),
+        "nmi": _U(1852.0, LENGTH),
         # mass (CO2e masses use the same dimension)
-        "g": _U(1e-3, MASS), "kg": _U(1.0, MASS), "t": _U(1e3, MASS),
-        "kt": _U(1e6, MASS), "kgCO2e": _U(1.0, MASS), "gCO2e": _U(1e-3, MASS),
+        "g": _U(1e-3, MASS),
+        "kg": _U(1.0, MASS),
+        "t": _U(1e3, MASS),
+        "kt": _U(1e6, MASS),
+        "kgCO2e": _U(1.0, MASS),
+        "gCO2e": _U(1e-3, MASS),
         "tCO2e": _U(1e3, MASS),
         # count
-        "pcs": _U(1.0, COUNT), "pc": _U(1.0, COUNT), "item": _U(1.0, COUNT),
-        "items": _U(1.0, COUNT), "unit": _U(1.0, COUNT), "units": _U(1.0, COUNT),
-        "part": _U(1.0, COUNT), "parts": _U(1.0, COUNT), "TEU": _U(1.0, COUNT),
+        "pcs": _U(1.0, COUNT),
+        "pc": _U(1.0, COUNT),
+        "item": _U(1.0, COUNT),
+        "items": _U(1.0, COUNT),
+        "unit": _U(1.0, COUNT),
+        "units": _U(1.0, COUNT),
+        "part": _U(1.0, COUNT),
+        "parts": _U(1.0, COUNT),
+        "TEU": _U(1.0, COUNT),
         # power and energy
-        "mW": _U(1e-3, POWER), "W": _U(1.0, POWER), "kW": _U(1e3, POWER), "MW": _U(1e6, POWER),
-        "J": _U(1.0, ENERGY), "kJ": _U(1e3, ENERGY), "MJ": _U(1e6, ENERGY),
-        "GJ": _U(1e9, ENERGY), "Wh": _U(3600.0, ENERGY), "kWh": _U(3.6e6, ENERGY),
-        "MWh": _U(3.6e9, ENERGY), "GWh": _U(3.6e12, ENERGY),
+        "mW": _U(1e-3, POWER),
+        "W": _U(1.0, POWER),
+        "kW": _U(1e3, POWER),
+        "MW": _U(1e6, POWER),
+        "J": _U(1.0, ENERGY),
+        "kJ": _U(1e3, ENERGY),
+        "MJ": _U(1e6, ENERGY),
+        "GJ": _U(1e9, ENERGY),
+        "Wh": _U(3600.0, ENERGY),
+        "kWh": _U(3.6e6, ENERGY),
+        "MWh": _U(3.6e9, ENERGY),
+        "GWh": _U(3.6e12, ENERGY),
         # other
-        "K": _U(1.0, TEMPERATURE), "Hz": _U(1.0, FREQUENCY), "rpm": _U(1 / 60, FREQUENCY),
-        "%": _U(0.01, DIMENSIONLESS), "1": _U(1.0, DIMENSIONLESS),
-        "deg": _U(math.pi / 180, DIMENSIONLESS), "rad": _U(1.0, DIMENSIONLESS),
+        "K": _U(1.0, TEMPERATURE),
+        "Hz": _U(1.0, FREQUENCY),
+        "rpm": _U(1 / 60, FREQUENCY),
+        "%": _U(0.01, DIMENSIONLESS),
+        "1": _U(1.0, DIMENSIONLESS),
+        "deg": _U(math.pi / 180, DIMENSIONLESS),
+        "rad": _U(1.0, DIMENSIONLESS),
         "tkm": _U(1e6, _dim(kg=1, m=1)),
         **{c: _U(1.0, _dim(**{c: 1})) for c in CURRENCIES},
     }
@@ -176,7 +211,9 @@ def parse_unit(text: str) -> UnitDef:
         if unit is None:
             hint = _closest_unit(symbol)
             shown = symbol if len(symbol) <= 40 else symbol[:37] + "..."
-            raise UnitError(f"unknown unit {shown!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+            raise UnitError(
+                f"unknown unit {shown!r}" + (f"; did you mean {hint!r}?" if hint else "")
+            )
         factor *= unit.factor ** (sign * power)
         dim = _combine(dim, tuple((b, e * power) for b, e in unit.dimension), sign)
     if not math.isfinite(factor) or factor == 0:
@@ -256,9 +293,9 @@ def parse_quantity(text: str | float | int, expected: Dimension | None = None) -
         shown = repr(text) if len(str(text)) <= 60 else "a number too large to represent"
         raise UnitError(f"expected a finite quantity, got {shown}")
     if expected is not None and quantity.dimension != expected:
-        example = EXAMPLES.get(expected)
+        wanted = EXAMPLES.get(expected)
         got = dimension_name(quantity.dimension)
-        hint = f" such as {example!r}" if example else ""
+        hint = f" such as {wanted!r}" if wanted else ""
         if quantity.dimension == DIMENSIONLESS and expected != DIMENSIONLESS:
             raise UnitError(
                 f"expected a {dimension_name(expected)} with its unit{hint}, got the bare number "

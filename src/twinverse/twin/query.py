@@ -190,17 +190,21 @@ class _Parser:
             kind = None
         else:
             try:
-                kind = EntityKind(tok.text.lower().rstrip("s") if tok.text.lower() != "people" else "person")
+                kind = EntityKind(
+                    tok.text.lower().rstrip("s") if tok.text.lower() != "people" else "person"
+                )
             except ValueError:
                 kinds = ", ".join(k.value for k in EntityKind)
-                raise self.error(f"expected an entity kind ({kinds}) or *, got {tok.text!r}", tok) from None
+                raise self.error(
+                    f"expected an entity kind ({kinds}) or *, got {tok.text!r}", tok
+                ) from None
         conditions: list[Condition] = []
         if self.word("where"):
             conditions.append(self.condition())
             while self.word("and"):
                 conditions.append(self.condition())
         clauses: list[Clause] = []
-        while (tok := self.peek()) is not None and tok.text != ")":
+        while (nxt := self.peek()) is not None and nxt.text != ")":
             clauses.append(self.clause())
         return Query(kind, tuple(conditions), tuple(clauses))
 
@@ -210,7 +214,9 @@ class _Parser:
         path = self.path()
         tok = self.take()
         if tok.kind != "op":
-            raise self.error(f"expected a comparison (= != < <= > >= ~) after {'.'.join(path)!r}", tok)
+            raise self.error(
+                f"expected a comparison (= != < <= > >= ~) after {'.'.join(path)!r}", tok
+            )
         return Condition(path, Op(tok.text), self.value())
 
     def path(self) -> tuple[str, ...]:
@@ -226,7 +232,11 @@ class _Parser:
         if first.kind != "word":
             raise self.error(f"expected a value, got {first.text!r}", first)
         parts = [first.text]
-        while (tok := self.peek()) is not None and tok.kind == "word" and tok.text.lower() not in _KEYWORDS:
+        while (
+            (tok := self.peek()) is not None
+            and tok.kind == "word"
+            and tok.text.lower() not in _KEYWORDS
+        ):
             parts.append(tok.text)
             self.i += 1
         return _literal(" ".join(parts), self, first)
@@ -265,10 +275,12 @@ class _Parser:
         if tok.kind in ("out", "inc"):
             self.i += 1
             try:
-                rel = RelationKind(tok.rel)
+                rel = RelationKind(tok.rel or "")
             except ValueError:
                 kinds = ", ".join(k.value for k in RelationKind)
-                raise self.error(f"unknown relation {tok.rel!r}; relations are {kinds}", tok) from None
+                raise self.error(
+                    f"unknown relation {tok.rel!r}; relations are {kinds}", tok
+                ) from None
             return Related(rel, tok.kind == "out", self.target())
         if self.word("near"):
             lat, lon = self.numbers(2)
@@ -282,7 +294,9 @@ class _Parser:
         if self.word("bbox"):
             a, b, c, d = self.numbers(4)
             return BBox(min(a, c), min(b, d), max(a, c), max(b, d))
-        raise self.error(f"expected 'in', '-relation->', '<-relation-', 'near' or 'bbox', got {tok.text!r}", tok)
+        raise self.error(
+            f"expected 'in', '-relation->', '<-relation-', 'near' or 'bbox', got {tok.text!r}", tok
+        )
 
 
 def _literal(text: str, parser: _Parser, tok: _Tok) -> Any:
@@ -354,8 +368,10 @@ def _matches(entity: Entity, cond: Condition) -> bool:
     if isinstance(want, float) or isinstance(value, int | float):
         return cond.op is Op.NE
     if cond.op in (Op.EQ, Op.NE):
-        return _COMPARE[cond.op](str(value).lower() if isinstance(value, str) else value,
-                                 want.lower() if isinstance(want, str) else want)
+        return _COMPARE[cond.op](
+            str(value).lower() if isinstance(value, str) else value,
+            want.lower() if isinstance(want, str) else want,
+        )
     try:
         return _COMPARE[cond.op](value, want)
     except TypeError:
@@ -402,10 +418,14 @@ def _keep(graph: TwinGraph, entity: Entity, clause: Clause, targets: set[str]) -
         return False
     if isinstance(clause, Near):
         return _haversine_km(loc, clause.lat, clause.lon) <= clause.radius_km
-    return clause.lat_min <= loc.lat <= clause.lat_max and clause.lon_min <= loc.lon <= clause.lon_max
+    return (
+        clause.lat_min <= loc.lat <= clause.lat_max and clause.lon_min <= loc.lon <= clause.lon_max
+    )
 
 
-def run_query(graph: TwinGraph, query: Query, *, scope: Callable[[str], bool] | None = None) -> list[Entity]:
+def run_query(
+    graph: TwinGraph, query: Query, *, scope: Callable[[str], bool] | None = None
+) -> list[Entity]:
     """The entities that match, sorted by id. ``scope`` (an access filter) hides the rest."""
     candidates: Iterable[Entity] = graph.entities(query.kind)
     if scope is not None:
@@ -423,6 +443,8 @@ def run_query(graph: TwinGraph, query: Query, *, scope: Callable[[str], bool] | 
     return result
 
 
-def query(graph: TwinGraph, text: str, *, scope: Callable[[str], bool] | None = None) -> list[Entity]:
+def query(
+    graph: TwinGraph, text: str, *, scope: Callable[[str], bool] | None = None
+) -> list[Entity]:
     """Parse and run query text; raises QuerySyntaxError."""
     return run_query(graph, parse_query(text), scope=scope)

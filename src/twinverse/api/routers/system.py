@@ -20,5 +20,8 @@ def health(ws: WorkspaceDep) -> HealthOut:
 @router.post("/auth/login", tags=["auth"])
 def login(body: LoginRequest, ws: WorkspaceDep) -> TokenOut:
     issued = ws.accounts.login(body.principal, body.password)
-    return TokenOut(access_token=issued.token, expires_at=format_instant(issued.expires_ts),
-                    principal=issued.principal)
+    return TokenOut(
+        access_token=issued.token,
+        expires_at=format_instant(issued.expires_ts),
+        principal=issued.principal,
+    )

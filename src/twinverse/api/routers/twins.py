@@ -22,7 +22,12 @@ from twinverse.twin.instant import format_instant
 
 router = APIRouter()
 
-AsOf = Annotated[str | None, Query(alias="as_of", description="ISO 8601 time, e.g. 2026-11-01T08:00Z: the twin as it was then")]
+AsOf = Annotated[
+    str | None,
+    Query(
+        alias="as_of", description="ISO 8601 time, e.g. 2026-11-01T08:00Z: the twin as it was then"
+    ),
+]
 
 
 @router.get("/twins", tags=["twins"])
@@ -42,7 +47,12 @@ def query_entities(
     prefix: str,
     ws: WorkspaceDep,
     who: PrincipalDep,
-    q: Annotated[str, Query(description="a query, e.g. machine where power.busy > 10 kW in (site where country = DE)")] = "*",
+    q: Annotated[
+        str,
+        Query(
+            description="a query, e.g. machine where power.busy > 10 kW in (site where country = DE)"
+        ),
+    ] = "*",
     as_of_: Annotated[str | None, Query(alias="as_of")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -60,7 +70,9 @@ def query_entities(
 
 @router.get("/resolve/{entity_id:path}", tags=["identity"])
 def resolve(
-    entity_id: str, ws: WorkspaceDep, who: PrincipalDep,
+    entity_id: str,
+    ws: WorkspaceDep,
+    who: PrincipalDep,
     as_of_: Annotated[str | None, Query(alias="as_of")] = None,
 ) -> ResolveOut:
     instant = as_of(as_of_)
@@ -92,7 +104,9 @@ def events(
 
 
 @router.post("/twins/{prefix}/changes", tags=["twins"], status_code=201)
-def apply_changes(prefix: str, body: ChangesIn, ws: WorkspaceDep, who: PrincipalDep) -> list[EventOut]:
+def apply_changes(
+    prefix: str, body: ChangesIn, ws: WorkspaceDep, who: PrincipalDep
+) -> list[EventOut]:
     changes = [change_from_dict(c) for c in body.changes]
     stored = ws.apply_changes(prefix, changes, principal=who, reason=body.reason)
     return [EventOut.of(e) for e in stored]
