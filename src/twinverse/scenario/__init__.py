@@ -23,8 +23,10 @@ from twinverse.twin.graph import TwinGraph
 
 @dataclass(frozen=True)
 class LoadedScenario:
+    """A validated scenario and the file it came from (the raw text is not kept)."""
+
     scenario: Scenario
-    document: Document
+    file: str
 
     def graph(self) -> TwinGraph:
         with paused_gc():
@@ -217,7 +219,7 @@ def load_scenario(path: str | Path, *, max_bytes: int = MAX_BYTES) -> LoadedScen
         scenario, issues = validate_document(document)
     if issues or scenario is None:
         raise ScenarioError(issues)
-    return LoadedScenario(scenario, document)
+    return LoadedScenario(scenario, document.file)
 
 
 def validate_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> list[Issue]:

@@ -6,6 +6,7 @@ the right dimension, or fail with a message that shows a right value.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator
@@ -31,6 +32,12 @@ from twinverse.twin.quantity import (
 )
 
 
+@lru_cache(maxsize=65_536)
+def _parse_text(text: str, dim: Dimension | None) -> Quantity:
+    # Scenario files repeat values ('2 kW', '10 pcs') thousands of times; a Quantity is immutable.
+    return parse_quantity(text, dim)
+
+
 def _quantity_validator(dim: Dimension | None) -> Any:
     def validate(value: Any) -> Quantity:
         if isinstance(value, Quantity):
@@ -42,6 +49,8 @@ def _quantity_validator(dim: Dimension | None) -> Any:
                 {"what": dimension_name(dim) if dim else "quantity", "got": type(value).__name__},
             )
         try:
+            if isinstance(value, str) and len(value) <= 64:
+                return _parse_text(value, dim)
             return parse_quantity(value, dim)
         except UnitError as err:
             raise PydanticCustomError("wrong-unit", "{msg}", {"msg": err.message}) from None
