@@ -192,6 +192,17 @@ def test_a_change_that_does_not_fit_stores_nothing_and_keeps_the_graph(
     assert canonical(history.graph) == before
 
 
+def test_a_graph_handed_out_is_never_changed_by_later_commits(log: Store) -> None:
+    history = TwinHistory.load(log, TWIN, clock=Clock())
+    _with_root(history)
+    before = history.graph
+
+    history.commit([EntityAdded(_entity("m1"))], "a")
+
+    assert "acme/m1" not in before
+    assert "acme/m1" in history.graph
+
+
 def test_a_second_writer_is_detected_and_the_history_catches_up(log: Store) -> None:
     first = TwinHistory.load(log, TWIN, clock=Clock())
     _with_root(first)
