@@ -44,12 +44,19 @@ _NESTED = frozenset({"areas", "lines", "machines", "buffers", "conveyors", "id",
 _PLAIN = frozenset({Quantity, GeoPoint, str, int, float, bool, type(None)})
 
 
+@lru_cache(maxsize=65_536)
+def _distribution_value(dist: Distribution) -> dict[str, Any]:
+    # Equal distributions share one property value; twin values are never changed in place
+    # (the graph replaces an entity's properties, it does not edit them).
+    return dist.to_value()
+
+
 def to_value(obj: Any) -> Any:
     """A scenario value as a twin property value (quantities and positions kept typed)."""
     if type(obj) in _PLAIN:
         return obj
     if isinstance(obj, Distribution):
-        return obj.to_value()
+        return _distribution_value(obj)
     if isinstance(obj, GeoLocation):
         return GeoPoint(obj.lat, obj.lon)
     if isinstance(obj, Enum):

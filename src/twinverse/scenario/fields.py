@@ -78,11 +78,22 @@ AnyQuantity = _quantity(None)
 def _distribution_validator(dim: Dimension) -> Any:
     parse_one = _quantity_validator(dim)
 
+    @lru_cache(maxsize=65_536)
+    def parse_mapping(items: tuple[tuple[str, Any], ...]) -> Distribution:
+        return parse(dict(items))
+
     def validate(value: Any) -> Distribution:
         if isinstance(value, Distribution):
             return value
         if not isinstance(value, dict):
             return Distribution.constant(parse_one(value))
+        # Scenario files repeat distributions; a Distribution is immutable, so equal texts share one.
+        items = tuple(value.items())
+        if all(isinstance(v, str | int | float) and not isinstance(v, bool) for _, v in items):
+            return parse_mapping(items)
+        return parse(value)
+
+    def parse(value: dict[str, Any]) -> Distribution:
         raw = dict(value)
         kind_text = raw.pop("dist", None)
         try:
