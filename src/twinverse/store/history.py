@@ -17,16 +17,15 @@ changes to it and takes snapshots as the log grows.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from twinverse.store import EventLog, Snapshot, StoreCorruptError, StoreError
 from twinverse.twin import codec
+from twinverse.twin.bulk import paused_gc
 from twinverse.twin.errors import GraphConflictError
 from twinverse.twin.events import Change, Event
 from twinverse.twin.graph import TwinGraph
@@ -41,29 +40,6 @@ DEFAULT_SNAPSHOT_EVERY: Final = 50_000
 _REPLAY_PAGE: Final = 10_000
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a graph is built, copied or committed to.
-
-    Building a graph allocates hundreds of thousands of objects that all stay
-    alive, so each generational pass finds nothing to free and only rescans
-    them — and once a large graph is in memory, every full pass walks it too.
-    For 100k entities a copy takes 0.37 s with the collector and 0.05 s
-    without, decoding a snapshot 1.7 s and 1.1 s, and each full pass that the
-    allocations of a bulk commit trigger costs about 0.1 s. Reference counting
-    still frees everything that is not in a cycle meanwhile. If the collector
-    was already off (another thread paused it), it is left off; threads that
-    overlap can at worst turn it back on early, never leave it off.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 @dataclass(frozen=True, slots=True)
 class _Rebuilt:
     """A graph rebuilt from the log, and where in the log it stands."""
@@ -75,7 +51,7 @@ class _Rebuilt:
 
 
 def _rebuild(log: EventLog, twin: str, ts: int | None) -> _Rebuilt:
-    with _collector_paused():
+    with paused_gc():
         snapshot = log.latest_snapshot(twin, at_or_before_ts=ts)
         if snapshot is None:
             graph, last_seq, last_ts = TwinGraph(), 0, None
@@ -219,8 +195,8 @@ class TwinHistory:
         if not changes:
             return []
         # Large commits allocate an object or more per change while the graph
-        # is alive: see _collector_paused for why the collector waits.
-        with self._lock, _collector_paused():
+        # is alive: see twinverse.twin.bulk for why the collector waits.
+        with self._lock, paused_gc():
             self._refresh()
             when = self._clock() if ts is None else ts
             if self._last_ts is not None and when < self._last_ts:
