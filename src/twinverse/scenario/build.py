@@ -9,7 +9,7 @@ containment path below the enterprise's prefix (see :mod:`twinverse.twin.ids`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import Enum
 from functools import lru_cache
 from types import MappingProxyType
@@ -41,9 +41,6 @@ CIRCUITY: Final = MappingProxyType(
 _NESTED = frozenset({"areas", "lines", "machines", "buffers", "conveyors", "id", "name"})
 
 
-_PLAIN = frozenset({Quantity, GeoPoint, str, int, float, bool, type(None)})
-
-
 @lru_cache(maxsize=65_536)
 def _distribution_value(dist: Distribution) -> dict[str, Any]:
     # Equal distributions share one property value; twin values are never changed in place
@@ -51,25 +48,49 @@ def _distribution_value(dist: Distribution) -> dict[str, Any]:
     return dist.to_value()
 
 
+def _same(obj: Any) -> Any:
+    return obj
+
+
+def _sequence(obj: Any) -> Any:
+    return [to_value(v) for v in obj]
+
+
+def _mapping(obj: Any) -> Any:
+    return {str(k): to_value(v) for k, v in obj.items()}
+
+
+def _converter(kind: type) -> Callable[[Any], Any]:
+    """How values of one Python type become twin property values (looked up once per type)."""
+    if kind in (Quantity, GeoPoint, str, int, float, bool, type(None)):
+        return _same
+    if issubclass(kind, Distribution):
+        return _distribution_value
+    if issubclass(kind, GeoLocation):
+        return lambda obj: GeoPoint(obj.lat, obj.lon)
+    if issubclass(kind, Enum):
+        return lambda obj: obj.value
+    if issubclass(kind, dt.date):
+        return lambda obj: obj.isoformat()
+    if issubclass(kind, BaseModel):
+        return lambda obj: _properties(obj, frozenset())
+    if issubclass(kind, list | tuple):
+        return _sequence
+    if issubclass(kind, dict):
+        return _mapping
+    raise TypeError(f"cannot store {kind.__name__} in the twin")
+
+
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {}
+
+
 def to_value(obj: Any) -> Any:
     """A scenario value as a twin property value (quantities and positions kept typed)."""
-    if type(obj) in _PLAIN:
-        return obj
-    if isinstance(obj, Distribution):
-        return _distribution_value(obj)
-    if isinstance(obj, GeoLocation):
-        return GeoPoint(obj.lat, obj.lon)
-    if isinstance(obj, Enum):
-        return obj.value
-    if isinstance(obj, dt.date):
-        return obj.isoformat()
-    if isinstance(obj, BaseModel):
-        return _properties(obj, frozenset())
-    if isinstance(obj, list | tuple):
-        return [to_value(v) for v in obj]
-    if isinstance(obj, dict):
-        return {str(k): to_value(v) for k, v in obj.items()}
-    raise TypeError(f"cannot store {type(obj).__name__} in the twin")
+    kind = type(obj)
+    convert = _CONVERTERS.get(kind)
+    if convert is None:
+        convert = _CONVERTERS[kind] = _converter(kind)
+    return convert(obj)
 
 
 @lru_cache(maxsize=256)
@@ -79,10 +100,13 @@ def _field_names(cls: type[BaseModel], skip: frozenset[str]) -> tuple[str, ...]:
 
 def _properties(model: BaseModel, skip: frozenset[str] = _NESTED) -> dict[str, Any]:
     out = {}
+    converters = _CONVERTERS
     for name in _field_names(type(model), skip):
         value = getattr(model, name)
-        if value is not None and value != []:
-            out[name] = to_value(value)
+        if value is None or (type(value) is list and not value):
+            continue
+        convert = converters.get(type(value))
+        out[name] = convert(value) if convert is not None else to_value(value)
     return out
 
 
