@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from twinverse.scenario.errors import Issue, format_path
-from twinverse.scenario.schema import Line, Scenario
+from twinverse.scenario.schema import DISRUPTION_TARGETS, DisruptionKind, Line, Scenario
 from twinverse.twin.errors import UnitError
 from twinverse.twin.quantity import (
     COUNT,
@@ -118,6 +118,9 @@ class _Checker:
             ("warehouses", "warehouse"),
             ("customers", "customer"),
             ("lanes", "lane"),
+            ("disruptions", "disruption"),
+            ("mitigations", "mitigation"),
+            ("scenarios", "scenario"),
         ):
             for i, item in enumerate(getattr(s, name)):
                 self.declare(kind, item.id, (name, i))
@@ -208,6 +211,63 @@ class _Checker:
             for di, d in enumerate(cust.demand):
                 self.ref(("customers", i, "demand", di, "product"), d.product, ("product",))
         self.check_lanes()
+        self.check_simulation()
+
+    def check_simulation(self) -> None:
+        """Inventory policies, disruptions, mitigations and named scenarios name real things."""
+        items = ("product", "material")
+        stock_at = ("site", "warehouse")
+        for i, pol in enumerate(self.s.simulation.inventory):
+            loc: Loc = ("simulation", "inventory", i)
+            self.ref((*loc, "at"), pol.at, stock_at)
+            self.ref((*loc, "item"), pol.item, items)
+            if pol.policy.value != "base-stock" and pol.s is None and pol.cover is None:
+                self.issue(
+                    "missing-value",
+                    (*loc, "s"),
+                    f"a {pol.policy.value} policy needs its reorder point 's'",
+                    "give 's' and 'S' as quantities, or 'cover' to have them computed",
+                )
+        for i, d in enumerate(self.s.disruptions):
+            loc = ("disruptions", i)
+            kinds = DISRUPTION_TARGETS[d.kind]
+            for ti, target in enumerate(d.targets):
+                self.ref((*loc, "targets", ti), target, kinds)
+            if not d.targets and d.kind is not DisruptionKind.EXPORT_BAN:
+                self.issue(
+                    "missing-value",
+                    (*loc, "targets"),
+                    f"a {d.kind.value} needs at least one target ({' or '.join(kinds)})",
+                )
+            if d.kind is DisruptionKind.EXPORT_BAN and d.country is None:
+                self.issue("missing-value", (*loc, "country"), "an export-ban needs 'country'")
+            if d.kind is DisruptionKind.KNOW_HOW_LOSS and d.skill is None:
+                self.issue(
+                    "missing-value", (*loc, "skill"), "a know-how-loss names the 'skill' lost"
+                )
+            for ii, item in enumerate(d.items):
+                self.ref((*loc, "items", ii), item, items)
+            if d.after is not None:
+                if d.after == d.id:
+                    self.issue(
+                        "self-reference", (*loc, "after"), "a disruption cannot follow itself"
+                    )
+                else:
+                    self.ref((*loc, "after"), d.after, ("disruption",))
+        for i, m in enumerate(self.s.mitigations):
+            loc = ("mitigations", i)
+            for li, lane in enumerate(m.lanes):
+                self.ref((*loc, "lanes", li), lane, ("lane",))
+            for ai, at in enumerate(m.at):
+                self.ref((*loc, "at", ai), at, stock_at)
+            for ii, item in enumerate(m.items):
+                self.ref((*loc, "items", ii), item, items)
+        for i, sc in enumerate(self.s.scenarios):
+            loc = ("scenarios", i)
+            for di, name in enumerate(sc.disruptions):
+                self.ref((*loc, "disruptions", di), name, ("disruption",))
+            for mi, name in enumerate(sc.mitigations):
+                self.ref((*loc, "mitigations", mi), name, ("mitigation",))
 
     def check_line(self, line: Line, loc: Loc) -> None:
         self.unique((*loc, "products"), line.products, "product")
@@ -428,6 +488,8 @@ class _Checker:
                         f"{direct:,.0f} km between {lane.source!r} and {lane.target!r}",
                         f"use at least {direct:,.0f} km, or leave distance out to have it computed",
                     )
+            for ii, item in enumerate(lane.items):
+                self.ref((*loc, "items", ii), item, ("product", "material"))
             if lane.lead_time.mean <= 0:
                 self.issue("out-of-range", (*loc, "lead_time"), "lead time must be above zero")
             if lane.cost is not None:

@@ -330,6 +330,138 @@ class Lane(_Model):
     )
     capacity: MassRate | CountRate | None = None
     emission_factor: AnyQuantity | None = None
+    items: list[LocalId] = Field(
+        default_factory=list, description="what the lane carries (empty: whatever its source ships)"
+    )
+
+
+# ----------------------------------------------------------------- simulation
+
+
+class PolicyKind(StrEnum):
+    """How a stock point is replenished (or, when made, how much is produced)."""
+
+    BASE_STOCK = "base-stock"
+    S_S = "s-S"
+    MIN_MAX = "min-max"
+
+
+class InventoryPolicy(_Model):
+    """The policy of one item held at one site or warehouse.
+
+    Levels are given either as quantities (``S: 1200 pcs``) or as days of
+    demand cover on top of the replenishment lead time (``cover: 10 d``).
+    """
+
+    at: LocalId
+    item: LocalId
+    policy: PolicyKind = PolicyKind.BASE_STOCK
+    s: AnyQuantity | None = Field(default=None, description="reorder point (s-S, min-max)")
+    S: AnyQuantity | None = Field(default=None, description="order-up-to level")
+    cover: Duration | None = Field(default=None, description="safety cover beyond the lead time")
+    initial: AnyQuantity | None = Field(default=None, description="stock at the start")
+
+
+class UnmetDemand(StrEnum):
+    BACKORDER = "backorder"
+    LOST_SALES = "lost-sales"
+
+
+class SimulationSettings(_Model):
+    horizon: Duration = Field(default="365 d", validate_default=True)
+    unmet: UnmetDemand = UnmetDemand.BACKORDER
+    cover: Duration = Field(
+        default="7 d",
+        validate_default=True,
+        description="default safety cover of every stock point beyond its lead time",
+    )
+    holding_rate: float = Field(
+        default=0.25, ge=0, description="holding cost per year, share of value"
+    )
+    replications: int = Field(default=200, ge=1, le=100_000)
+    seed: int = Field(default=0, ge=0)
+    inventory: list[InventoryPolicy] = Field(default_factory=list)
+
+
+class DisruptionKind(StrEnum):
+    STRIKE = "strike"
+    MATERIAL_SHORTAGE = "material-shortage"
+    EXPORT_BAN = "export-ban"
+    LANE_CLOSURE = "lane-closure"
+    PORT_CLOSURE = "port-closure"
+    KNOW_HOW_LOSS = "know-how-loss"
+    DEMAND_SURGE = "demand-surge"
+    PORT_CONGESTION = "port-congestion"
+    MACHINE_BREAKDOWN = "machine-breakdown"
+    ENERGY_PRICE_SHOCK = "energy-price-shock"
+
+
+# What each kind of disruption may name as its targets (entity kinds of the file).
+DISRUPTION_TARGETS: dict[DisruptionKind, tuple[str, ...]] = {
+    DisruptionKind.STRIKE: ("site",),
+    DisruptionKind.MATERIAL_SHORTAGE: ("supplier",),
+    DisruptionKind.EXPORT_BAN: ("site", "supplier"),
+    DisruptionKind.LANE_CLOSURE: ("lane",),
+    DisruptionKind.PORT_CLOSURE: ("lane",),
+    DisruptionKind.KNOW_HOW_LOSS: ("site", "line"),
+    DisruptionKind.DEMAND_SURGE: ("customer",),
+    DisruptionKind.PORT_CONGESTION: ("lane",),
+    DisruptionKind.MACHINE_BREAKDOWN: ("line",),
+    DisruptionKind.ENERGY_PRICE_SHOCK: ("site",),
+}
+
+
+class Disruption(_Model):
+    """Something that happens to the network: what, where, when, how hard and how likely."""
+
+    id: LocalId
+    name: str | None = None
+    kind: DisruptionKind
+    targets: list[LocalId] = Field(default_factory=list)
+    country: CountryCode | None = Field(default=None, description="export-ban: the banned origin")
+    destinations: list[CountryCode] = Field(
+        default_factory=list, description="export-ban: countries closed to it (empty: all others)"
+    )
+    items: list[LocalId] = Field(default_factory=list, description="only these products/materials")
+    skill: LocalId | None = Field(default=None, description="know-how-loss: the skill lost")
+    start: DurationDist = Field(default="0 d", validate_default=True)
+    duration: DurationDist
+    severity: float = Field(default=1.0, ge=0, le=10)
+    probability: float = Field(default=1.0, ge=0, le=1)
+    after: LocalId | None = Field(default=None, description="start when this disruption ends")
+
+
+class MitigationKind(StrEnum):
+    ALTERNATIVE_LANE = "alternative-lane"
+    SAFETY_STOCK = "safety-stock"
+    DUAL_SOURCING = "dual-sourcing"
+    CAPACITY_SHIFT = "capacity-shift"
+    OVERTIME = "overtime"
+
+
+class Mitigation(_Model):
+    """A response to disruptions, set up before they happen."""
+
+    id: LocalId
+    name: str | None = None
+    kind: MitigationKind
+    lanes: list[LocalId] = Field(default_factory=list, description="alternative or second lanes")
+    at: list[LocalId] = Field(default_factory=list, description="sites or warehouses")
+    items: list[LocalId] = Field(default_factory=list)
+    share: float = Field(default=0.3, gt=0, le=1, description="dual-sourcing: share of orders")
+    cover: Duration | None = Field(default=None, description="safety-stock: extra cover")
+    extra: float = Field(
+        default=0.2, gt=0, le=5, description="overtime/capacity-shift: extra capacity"
+    )
+    cost_premium: float = Field(default=0.5, ge=0, le=10, description="extra cost per unit, share")
+
+
+class NamedScenario(_Model):
+    id: LocalId
+    name: str | None = None
+    description: str | None = None
+    disruptions: list[LocalId] = Field(default_factory=list)
+    mitigations: list[LocalId] = Field(default_factory=list)
 
 
 class Enterprise(_Model):
@@ -353,6 +485,10 @@ class Scenario(_Model):
     warehouses: list[Warehouse] = Field(default_factory=list)
     customers: list[Customer] = Field(default_factory=list)
     lanes: list[Lane] = Field(default_factory=list)
+    simulation: SimulationSettings = Field(default_factory=SimulationSettings)
+    disruptions: list[Disruption] = Field(default_factory=list)
+    mitigations: list[Mitigation] = Field(default_factory=list)
+    scenarios: list[NamedScenario] = Field(default_factory=list)
 
     @field_validator("twinverse")
     @classmethod
@@ -366,6 +502,7 @@ class Scenario(_Model):
 
 # Re-exported so checks can name the quantity types without importing fields.
 __all__ = [
+    "DISRUPTION_TARGETS",
     "FORMAT_VERSION",
     "Area",
     "BomItem",
@@ -375,17 +512,26 @@ __all__ = [
     "Count",
     "CountRate",
     "Customer",
+    "Disruption",
+    "DisruptionKind",
     "Enterprise",
+    "InventoryPolicy",
     "Line",
     "Machine",
     "MachineKind",
     "Material",
+    "Mitigation",
+    "MitigationKind",
+    "NamedScenario",
     "Operation",
     "Person",
+    "PolicyKind",
     "Product",
     "Scenario",
+    "SimulationSettings",
     "Site",
     "Supplier",
     "TransportMode",
+    "UnmetDemand",
     "Warehouse",
 ]
