@@ -24,6 +24,20 @@ def examples_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "examples"
 
 
+def simulate_network(settings: Settings, path: Path) -> Path:
+    """The five disruptions of the article against the baseline, with an HTML report."""
+    from twinverse.cli.simulate import run_simulation
+
+    reports = settings.data_dir / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    report = reports / f"{path.stem}.html"
+    console.print(f"\n[bold]What if?[/] Simulating {path.name}: baseline and every named scenario")
+    run_simulation(
+        path, None, replications=None, seed=None, json=False, csv_path=None, report_path=report
+    )
+    return report
+
+
 def run_demo(settings: Settings, *, serve_api: bool, port: int | None) -> None:
     examples = examples_dir()
     files = [examples / "global-network.yaml", examples / "line.yaml"]
@@ -53,6 +67,7 @@ def run_demo(settings: Settings, *, serve_api: bool, port: int | None) -> None:
             password=DEMO_PASSWORD,
             display_name="Demo engineer",
         )
+    simulate_network(settings, files[0])
     host, port = settings.host, port or settings.port
     base = f"http://{host}:{port}"
     console.print(f"""

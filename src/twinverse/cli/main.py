@@ -315,6 +315,37 @@ def user_token(
 
 
 @app.command()
+def simulate(
+    file: Annotated[Path, typer.Argument(help="scenario file (YAML or JSON)")],
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option("--scenario", "-s", help="named scenario to run (repeat; default: all)"),
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-n", min=2, help="runs per scenario")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: the file's)")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="also write KPIs as CSV")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="also write a self-contained HTML report")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Simulate the supply network: the baseline and what-if scenarios, with confidence intervals."""
+    from twinverse.cli.simulate import run_simulation
+
+    run_simulation(
+        file,
+        scenario,
+        replications=replications,
+        seed=seed,
+        json=json,
+        csv_path=csv,
+        report_path=report,
+    )
+
+
+@app.command()
 def demo(
     serve_api: Annotated[
         bool, typer.Option("--serve/--no-serve", help="serve the API afterwards")

@@ -21,7 +21,7 @@ from scipy import sparse
 
 from twinverse.sim.disruptions import Effect, Plan
 from twinverse.sim.dist import Dist, DistBatch
-from twinverse.sim.network.model import EdgeRole, NetworkModel, PointKind
+from twinverse.sim.network.model import NetworkModel, PointKind
 
 # Failing a customer: the node's customer backlog exceeds this many days of its mean demand.
 FAIL_DAYS = 0.5
@@ -170,14 +170,8 @@ def compile_arrays(model: NetworkModel) -> Compiled:
         edge_from_supply=sup_of_point[edge_src] >= 0 if E else np.zeros(0, dtype=bool),
         edge_lead=DistBatch([e.lead_time for e in model.edges]),
         warm_days=np.array(
-            [
-                min(round(model.points[e.target].lead_days - 1), horizon_ring - 1)
-                if e.role is EdgeRole.PRIMARY
-                else 0
-                for e in model.edges
-            ],
-            dtype=np.intp,
-        ).clip(0),
+            [min(model.warm_days(e), horizon_ring - 1) for e in model.edges], dtype=np.intp
+        ),
         supply_lead=DistBatch(
             [
                 model.supply[sup_of_point[e.source]].lead_time
@@ -262,10 +256,12 @@ def run_block(c: Compiled, plan: Plan, replications: int, rng: np.random.Generat
     """Simulate ``replications`` runs of ``plan`` (drawn for as many) over the model's horizon."""
     R = replications
     T, P, E, D = c.model.horizon, c.P, c.E, c.D
-    S = c.S.copy()
+    S, initial = c.S.copy(), c.initial.copy()
     if plan.extra_cover_days is not None:
-        S = S + plan.extra_cover_days * c.mean_demand
-    on_hand = np.tile(np.where(c.made_or_bought, c.initial, 0.0), (R, 1))
+        # Safety stock is a standing decision: it is on the shelf when the disruptions come.
+        S += plan.extra_cover_days * c.mean_demand
+        initial += plan.extra_cover_days * c.mean_demand
+    on_hand = np.tile(np.where(c.made_or_bought, initial, 0.0), (R, 1))
     pipeline = np.zeros((c.ring, R, E))  # arrivals by day slot, per edge
     # Start in steady state: a primary edge has a day of its target's demand arriving each day.
     for e in np.flatnonzero(c.warm_days):

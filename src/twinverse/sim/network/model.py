@@ -163,6 +163,12 @@ class NetworkModel:
                 return i
         return None
 
+    def warm_days(self, edge: Edge) -> int:
+        """Days of the target's demand in transit on ``edge`` at the start (primary edges only)."""
+        if edge.role is not EdgeRole.PRIMARY:
+            return 0
+        return max(0, min(round(self.points[edge.target].lead_days - 1), self.horizon))
+
     def to_dict(self) -> dict[str, Any]:
         """The wire form of ``docs/simulation-network.md``."""
         return {
@@ -178,6 +184,7 @@ class NetworkModel:
                     "policy": p.policy.to_dict() if p.policy else None,
                     "unit_value": p.unit_value,
                     "holding_per_day": p.holding_per_day,
+                    "mean_demand": p.mean_demand,
                 }
                 for p in self.points
             ],
@@ -207,6 +214,7 @@ class NetworkModel:
                     "cost_per_unit": e.cost_per_unit,
                     "co2e_per_unit": e.co2e_per_unit,
                     "role": e.role.value,
+                    "warm_days": self.warm_days(e),
                 }
                 for e in self.edges
             ],
