@@ -28,7 +28,9 @@ How time works in this model:
   day ``t`` runs: this *is* step 1 (arrivals), and it happens before
   production as the contract requires;
 * what a point owes (customer backorders and open orders of downstream edges)
-  is a FIFO list of :class:`Claim` records ``(owner, quantity, day)``.
+  is a FIFO list of :class:`Claim` records ``(owner, quantity, day)``;
+* the start (on-hand ``initial`` and a pre-filled pipeline on every primary
+  edge) is set up by :meth:`Replication.run` before the clock starts.
 
 Interpretations taken where the contract leaves room are listed in the
 docstrings next to the code that embodies them, and collected in
@@ -36,7 +38,7 @@ docstrings next to the code that embodies them, and collected in
 
 Usage::
 
-    python benchmarks/reference/network_simpy.py model.json 50 [--seed 0] [--allocation age]
+    python benchmarks/reference/network_simpy.py model.json 50 [--seed 0] [--allocation tiers]
 
 The command prints the mean and 95 % half-width of every scalar KPI as JSON.
 """
@@ -63,42 +65,62 @@ __all__ = ["ALLOCATIONS", "INTERPRETATIONS", "draw", "lead_days", "replicate", "
 EPS = 1e-9
 
 # How a point (or a supplier) shares out too little stock (capacity) among its
-# claims: "age" = oldest day first, same-day claims in proportion (the default,
-# our reading of "first-come in proportion" / "oldest orders first");
-# "proportional" = one ratio for every claim regardless of age (the other
-# possible reading of "proportionally to what each one is owed"). Kept
-# switchable so a disagreement with the engine can be traced to this choice.
-ALLOCATIONS = ("age", "proportional")
+# claims: "tiers" = what is owed from earlier days first, all of it in one
+# proportion, then today's customer demand in one proportion (the contract's
+# fulfilment rule, the default); "age" = oldest day first, same-day claims in
+# proportion; "proportional" = one ratio for every claim regardless of age.
+# The last two are earlier readings of the contract, kept switchable so a
+# disagreement with the engine can be traced to this choice.
+ALLOCATIONS = ("tiers", "age", "proportional")
 
 INTERPRETATIONS = """\
 - Supply shipments take the supply row's lead time (shipping -> available to the lane)
-  PLUS the edge's lead time; both drawn per shipment, each rounded and >= 1 separately.
-- Rounding of a lead time is round-half-up (floor(x + 0.5)), then max(1, .).
+  PLUS the edge's lead time, both drawn per shipment; the shipment's lead time (their
+  sum) is what is rounded, once ("arrive after a lead-time draw"), and is >= 1. So a
+  supplier with lead time 0 adds nothing. (An earlier version rounded each leg and
+  made each >= 1; that adds a day to every zero-lead supplier.)
+- Rounding of a lead time is round-half-up (floor(x + 0.5)), then max(1, .). Ties
+  (x.5 exactly) only happen with constant lead times; the contract does not say which
+  way they go.
 - The edge lead-time factor multiplies the edge's drawn lead time (before rounding),
   using the factor of the day the shipment leaves; it does not touch the supply leg.
-- schedules.supply_capacity is keyed by the index of the row in `supply` (like the other
-  schedules, keyed by the row index of their own section), not by point index.
+- schedules.supply_capacity is keyed by the index of the row in `supply` (the contract
+  says so; like the other schedules, keyed by the row index of their own section).
 - A closed edge ships nothing (neither from a supplier nor from a stock point): its
   claims wait in the source's backlog and are skipped when stock/capacity is shared out.
   Goods already in transit on it keep moving and arrive on time. New orders are still
   split by `share` as given (so a closed primary keeps receiving its share); no
   normalisation of shares is done.
-- Sharing out short stock (fulfilment) and short capacity (supply) is by age: the
-  claims (today's customer demand, customer backorders, open edge orders) are served
-  oldest day first ("first-come", "oldest orders first"), and the claims of the day at
-  which stock runs out get the same fraction, i.e. in proportion to what each is owed.
-  Today's demand is the newest claim, so yesterday's backorders and edge orders come
-  first. Claims of the same day (a backorder and an edge order both from day d) are
-  one cohort. `allocation="proportional"` switches to the other reading: one ratio
-  min(1, stock / everything owed) for every claim whatever its age.
+- Sharing out short stock (fulfilment) is in two tiers (`allocation="tiers"`, the
+  default): everything owed from earlier days (customer backorders and open orders of
+  open downstream edges, whatever their day) gets one ratio min(1, stock / owed); today's
+  customer demand then gets one ratio min(1, stock left / today's demand).
+- A supplier's backlog holds only orders of earlier days (orders placed on day t are
+  served from t+1), so with "tiers" its capacity is shared in one ratio over every open
+  order: "oldest orders first, split to edges in proportion to their outstanding orders"
+  read as: what ships is min(backlog, capacity), and each edge gets it in proportion to
+  what it is owed.
+- `allocation="age"` (an earlier reading) serves claims oldest day first, the claims of
+  the day at which stock runs out in proportion; `allocation="proportional"` gives every
+  claim, today's demand included, one ratio min(1, stock / everything owed).
+- A blocked demand row (schedules.demand_blocked) still draws demand, counted in
+  `demand`; none of its claims (today's demand, backorders) is served while blocked.
+  Today's demand of a blocked row becomes a backorder, or is lost with lost sales.
 - A shipment is one edge's total served on one day (one lead-time draw each).
 - Demand factor multiplies the drawn demand: factor x max(0, Normal(mean, cv*mean)).
 - Line capacity factor multiplies the line's capacity: load = sum(wanted / (cap x f)).
   A line with capacity 0 (or factor 0) stops every product that wants to use it.
-  Line loads are computed per BOM depth (the literal reading), so each depth gets the
-  line's full daily capacity.
+- A line's capacity is shared across BOM depths: each line starts the day with share 1;
+  a depth is scaled by left / load on a line where its load exceeds the share left, and
+  then uses up sum(planned / (cap x f)) of the share -- planned as limited by capacity,
+  before the materials check (the contract's "what they then plan").
+- The start: every primary edge (role missing = primary) has points[target].mean_demand
+  arriving on each of the days 1 .. edges[e].warm_days (both default to 0), counted in
+  the target's in-transit stock; nothing is owed and no cost is booked for it.
 - `backlog` in production wanted and in the inventory position counts everything the
-  point owes, including orders of currently closed edges.
+  point owes, including orders of currently closed edges and backorders of blocked
+  demand rows: they are still owed, they only wait (step 5's "not owed while it is
+  closed" is read as "not served today").
 - Supply points hold no stock: their `initial` is ignored and they add no holding cost.
 - Demand rows' `lead_time` (delivery to the customer) affects no KPI and is ignored;
   per-site cost factors have no schedule in the reference and are not modelled.
@@ -141,9 +163,15 @@ def draw(rng: np.random.Generator, spec: dict[str, Any]) -> float:
     raise ValueError(f"unknown distribution {kind!r}")
 
 
-def lead_days(rng: np.random.Generator, spec: dict[str, Any], factor: float = 1.0) -> int:
-    """A lead time in whole days: draw × factor, rounded half-up, at least 1."""
-    return max(1, math.floor(draw(rng, spec) * factor + 0.5))
+def lead_days(
+    rng: np.random.Generator, spec: dict[str, Any], factor: float = 1.0, before: float = 0.0
+) -> int:
+    """A lead time in whole days: ``before`` + draw × factor, rounded half-up, at least 1.
+
+    ``before`` is a leg already drawn (a supplier's own lead time), so that a
+    shipment's whole lead time is rounded once.
+    """
+    return max(1, math.floor(before + draw(rng, spec) * factor + 0.5))
 
 
 # ----------------------------------------------------------------------- schedules
@@ -154,7 +182,9 @@ class Schedules:
 
     Every schedule maps a row index (as a string, JSON-style) to windows
     ``[start, end, factor]`` covering days ``start <= t < end``; overlapping
-    windows multiply. ``edge_closed`` windows are ``[start, end]``.
+    windows multiply. ``edge_closed`` and ``demand_blocked`` windows are
+    ``[start, end]``. Rows are indices into their own section (``supply_capacity``
+    into ``supply``, ``demand_*`` into ``demand`` …).
     """
 
     def __init__(self, raw: dict[str, Any] | None) -> None:
@@ -167,6 +197,7 @@ class Schedules:
                 "edge_closed",
                 "edge_lead_factor",
                 "demand_factor",
+                "demand_blocked",
             )
         }
 
@@ -177,8 +208,14 @@ class Schedules:
                 f *= float(value)
         return f
 
+    def _within(self, name: str, index: int, t: int) -> bool:
+        return any(w[0] <= t < w[1] for w in self._windows[name].get(index, ()))
+
     def closed(self, edge: int, t: int) -> bool:
-        return any(w[0] <= t < w[1] for w in self._windows["edge_closed"].get(edge, ()))
+        return self._within("edge_closed", edge, t)
+
+    def blocked(self, demand_row: int, t: int) -> bool:
+        return self._within("demand_blocked", demand_row, t)
 
 
 # -------------------------------------------------------------------- the network
@@ -283,25 +320,36 @@ def _order_quantity(policy: dict[str, Any], position: float) -> float:
     raise ValueError(f"unknown policy {kind!r}")
 
 
-def share_out(claims: list[Claim], available: float, by_age: bool) -> list[float]:
+def share_out(
+    claims: list[Claim], available: float, allocation: str = "tiers", today: int = 0
+) -> list[float]:
     """Serve ``claims`` from ``available``; return what each got and reduce its ``qty``.
 
-    With ``by_age`` (the default rule, "first-come in proportion"): claims
-    are served oldest day first; the claims of the day at which the stock runs
-    out share what is left in proportion to what each is owed. Without it,
-    every claim gets the same fraction ``available / owed`` whatever its age.
-    ``claims`` must be in day order (the backlogs are, by construction).
+    The claims fall into cohorts served one after the other; within the cohort
+    at which ``available`` runs out, every claim gets the same fraction of what
+    it is owed. The cohorts depend on ``allocation``: ``"tiers"`` (the
+    contract's rule) has two, the claims of days before ``today`` and those of
+    ``today``; ``"age"`` has one per day, oldest first; ``"proportional"`` has
+    a single one. ``claims`` must be in day order (the backlogs are, by
+    construction); raises ValueError for an unknown ``allocation``.
     """
+    if allocation not in ALLOCATIONS:
+        raise ValueError(f"allocation must be one of {ALLOCATIONS}, got {allocation!r}")
     served = [0.0] * len(claims)
-    if by_age:
-        cohorts: list[list[int]] = []
-        for i, c in enumerate(claims):
-            if cohorts and claims[cohorts[-1][0]].day == c.day:
-                cohorts[-1].append(i)
-            else:
-                cohorts.append([i])
-    else:
-        cohorts = [list(range(len(claims)))]
+
+    def cohort_of(c: Claim) -> int:
+        if allocation == "age":
+            return c.day
+        if allocation == "tiers":
+            return int(c.day >= today)
+        return 0
+
+    cohorts: list[list[int]] = []
+    for i, c in enumerate(claims):
+        if cohorts and cohort_of(claims[cohorts[-1][0]]) == cohort_of(c):
+            cohorts[-1].append(i)
+        else:
+            cohorts.append([i])
     for cohort in cohorts:
         if available <= 0.0:
             break
@@ -327,13 +375,13 @@ class Replication:
         net: Network,
         rng: np.random.Generator,
         trace: bool = False,
-        allocation: str = "age",
+        allocation: str = "tiers",
     ) -> None:
         if allocation not in ALLOCATIONS:
-            raise ValueError(f"allocation must be one of {ALLOCATIONS}")
+            raise ValueError(f"allocation must be one of {ALLOCATIONS}, got {allocation!r}")
         self.net = net
         self.rng = rng
-        self.by_age = allocation == "age"
+        self.allocation = allocation
         self.horizon = int(net.model["horizon"])
         self.lost_sales_mode = net.model.get("unmet", "backorder") == "lost-sales"
         if net.model.get("unmet", "backorder") not in ("backorder", "lost-sales"):
@@ -396,11 +444,15 @@ class Replication:
         if due < self.horizon:
             self.tr_arrivals[target][due] += qty
 
-    def _send(self, t: int, edge_index: int, qty: float, extra_days: int = 0) -> None:
-        """Put ``qty`` on an edge today; it arrives after the (factored) lead time."""
+    def _send(self, t: int, edge_index: int, qty: float, supply_leg: float = 0.0) -> None:
+        """Put ``qty`` on an edge today; it arrives after the (factored) lead time.
+
+        ``supply_leg``: the supplier's drawn lead time (unrounded), for shipments
+        from a supply point; the sum of both legs is rounded once.
+        """
         edge = self.net.edges[edge_index]
         factor = self.sched.factor("edge_lead_factor", edge_index, t)
-        days = extra_days + lead_days(self.rng, edge["lead_time"], factor)
+        days = lead_days(self.rng, edge["lead_time"], factor, before=supply_leg)
         target = edge["target"]
         self.in_transit[target] += qty
         self.env.process(self._shipment(target, qty, t + days))
@@ -414,8 +466,22 @@ class Replication:
         return sum(c.qty for c in self.backlog[p])
 
     def _production(self, t: int) -> None:
-        """Step 2: make at every made point, shallowest BOM depth first."""
+        """Step 2: make at every made point, shallowest BOM depth first.
+
+        Each line starts the day with share 1 of its (factored) capacity; a
+        depth uses what its planned quantities take of it, and the next depth
+        gets what is left.
+        """
         net = self.net
+
+        def share_of_day(line: int, cap: float, qty: float) -> float:
+            """The share of the line's day that ``qty`` units take (inf: the line is stopped)."""
+            if qty <= 0.0:
+                return 0.0
+            effective = float(cap) * self.sched.factor("line_capacity", line, t)
+            return qty / effective if effective > 0.0 else math.inf
+
+        left: dict[int, float] = defaultdict(lambda: 1.0)  # share of each line left today
         for group in net.depth_groups:
             rows = [net.production[r] for r in group]
 
@@ -425,18 +491,18 @@ class Replication:
                 policy = net.points[p]["policy"]
                 wanted.append(_wanted(policy, self.on_hand[p], self._owed(p)))
 
-            # Capacity: each line's load over the products of this depth.
+            # Capacity: each line's load over the products of this depth, against its share left.
             load: dict[int, float] = defaultdict(float)
             for row, w in zip(rows, wanted, strict=True):
-                if w <= 0.0:
-                    continue
                 for line, cap in row["lines"]:
-                    effective = float(cap) * self.sched.factor("line_capacity", line, t)
-                    load[line] += w / effective if effective > 0.0 else math.inf
+                    load[line] += share_of_day(line, cap, w)
+            scale = {line: (left[line] / x if x > left[line] else 1.0) for line, x in load.items()}
             planned = []
             for row, w in zip(rows, wanted, strict=True):
-                worst = max((load[line] for line, _ in row["lines"]), default=0.0)
-                planned.append(w / worst if worst > 1.0 else w)
+                planned.append(w * min((scale[line] for line, _ in row["lines"]), default=1.0))
+            for row, q in zip(rows, planned, strict=True):
+                for line, cap in row["lines"]:
+                    left[line] = max(0.0, left[line] - share_of_day(line, cap, q))
 
             # Materials: a short component scales down every product using it.
             need: dict[int, float] = defaultdict(float)
@@ -462,11 +528,15 @@ class Replication:
                 self.tr_produced[p][t] += q
 
     def _open_claims(self, p: int, t: int) -> list[Claim]:
-        """The backlog entries of ``p`` that may be served today (closed edges wait)."""
+        """The backlog entries of ``p`` that may be served today (closed edges and blocked rows wait)."""
         return [
             c
             for c in self.backlog[p]
-            if c.owner[0] == "demand" or not self.sched.closed(c.owner[1], t)
+            if not (
+                self.sched.blocked(c.owner[1], t)
+                if c.owner[0] == "demand"
+                else self.sched.closed(c.owner[1], t)
+            )
         ]
 
     def _purge(self, p: int) -> None:
@@ -481,7 +551,7 @@ class Replication:
             if not claims:
                 continue
             cap = float(row["capacity"]) * self.sched.factor("supply_capacity", s, t)
-            served = share_out(claims, max(0.0, cap), self.by_age)
+            served = share_out(claims, max(0.0, cap), self.allocation, t)
             per_edge: dict[int, float] = defaultdict(float)
             for c, q in zip(claims, served, strict=True):
                 if q > 0.0:
@@ -489,8 +559,7 @@ class Replication:
             for e, qty in per_edge.items():
                 # One shipment per edge and day: the supplier's own lead time
                 # (shipping -> available to the lane) comes before the lane's.
-                supply_days = lead_days(self.rng, row["lead_time"])
-                self._send(t, e, qty, extra_days=supply_days)
+                self._send(t, e, qty, supply_leg=draw(self.rng, row["lead_time"]))
             unit_value = float(net.points[p].get("unit_value", 0.0))
             self.k["cost_material"] += sum(per_edge.values()) * unit_value
             self._purge(p)
@@ -520,12 +589,17 @@ class Replication:
         for p, point in enumerate(net.points):
             if point["kind"] == "supply":
                 continue
-            # Today's demand joins the queue as the newest claims (day t).
-            today = [Claim(("demand", d), demand[d], t) for d in net.demand_at[p] if demand[d] > 0]
+            # Today's demand joins the queue as the newest claims (day t); a
+            # blocked row's demand is not served today, it goes straight to the rest.
+            today, blocked = [], []
+            for d in net.demand_at[p]:
+                if demand[d] > 0:
+                    claim = Claim(("demand", d), demand[d], t)
+                    (blocked if self.sched.blocked(d, t) else today).append(claim)
             claims = self._open_claims(p, t) + today
-            if not claims:
+            if not claims and not blocked:
                 continue
-            served = share_out(claims, self.on_hand[p], self.by_age)
+            served = share_out(claims, self.on_hand[p], self.allocation, t)
             rest = self.on_hand[p] - sum(served)
             self.on_hand[p] = rest if rest > EPS else 0.0  # no float crumbs after a stock-out
 
@@ -542,7 +616,7 @@ class Replication:
                 self._send(t, e, qty)  # one shipment per edge and day
             self._purge(p)
 
-            for c, q in zip(today, served[n_old:], strict=True):
+            for c, q in zip(today + blocked, served[n_old:] + [0.0] * len(blocked), strict=True):
                 on_time_today += q
                 if q > 0.0:
                     self._ship_to_customer(c.owner[1], q)
@@ -592,7 +666,21 @@ class Replication:
 
     # -- driver --------------------------------------------------------------
 
+    def _start(self) -> None:
+        """The pipeline of the start: a primary edge's target demand arrives on days 1 … warm_days."""
+        for edge in self.net.edges:
+            if edge.get("role", "primary") != "primary":
+                continue
+            target = edge["target"]
+            per_day = float(self.net.points[target].get("mean_demand", 0.0))
+            if per_day <= 0.0:
+                continue
+            for due in range(1, int(edge.get("warm_days", 0)) + 1):
+                self.in_transit[target] += per_day
+                self.env.process(self._shipment(target, per_day, due))
+
     def run(self) -> dict[str, Any]:
+        self._start()
         self.env.process(self._day_process())
         self.env.run(until=self.horizon)
         k = self.k
@@ -635,7 +723,7 @@ def run(
     seed: int | np.random.SeedSequence = 0,
     *,
     trace: bool = False,
-    allocation: str = "age",
+    allocation: str = "tiers",
 ) -> dict[str, Any]:
     """One replication of ``model``; KPIs as in the contract's table.
 
@@ -651,7 +739,7 @@ def run(
 
 
 def replicate(
-    model: dict[str, Any], replications: int, seed: int = 0, *, allocation: str = "age"
+    model: dict[str, Any], replications: int, seed: int = 0, *, allocation: str = "tiers"
 ) -> list[dict[str, Any]]:
     """``replications`` independent runs, seeded by ``SeedSequence(seed).spawn(n)``."""
     children = np.random.SeedSequence(seed).spawn(replications)
@@ -675,7 +763,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model", type=Path, help="network model JSON (NetworkModel.to_dict())")
     parser.add_argument("replications", type=int)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--allocation", choices=ALLOCATIONS, default="age")
+    parser.add_argument("--allocation", choices=ALLOCATIONS, default="tiers")
     args = parser.parse_args(argv)
     model = json.loads(args.model.read_text())
     results = replicate(model, args.replications, args.seed, allocation=args.allocation)

@@ -171,13 +171,17 @@ def test_chain_short_of_capacity_builds_backorders_first_come() -> None:
 
 
 def test_chain_short_of_capacity_other_readings() -> None:
-    # The alternative allocation: one ratio for everything owed. Day 7 owes
-    # 2 + 10 with 8 on hand → today's demand gets 10 × 8/12; day 8: 10 × 8/14;
-    # day 9: 10 × 8/16. Totals shipped are the same as first-come.
+    # One ratio for everything owed ("proportional"): day 7 owes 2 + 10 with
+    # 8 on hand → today's demand gets 10 × 8/12; day 8: 10 × 8/14; day 9:
+    # 10 × 8/16. Totals shipped are the same as with tiers.
     r = ns.run(chain(line_capacity=8.0), seed=0, allocation="proportional")
     assert r["fill_rate"] == pytest.approx((60 + 8 + 80 / 12 + 80 / 14 + 80 / 16) / 100)
     assert r["shipped"] == pytest.approx(92.0)
     assert r["backorders_end"] == pytest.approx(8.0)
+    # Oldest day first ("age") is the same as tiers with a single customer:
+    # the backorders are all served before today's demand either way.
+    r_age = ns.run(chain(line_capacity=8.0), seed=0, allocation="age")
+    assert r_age["fill_rate"] == pytest.approx((60 + 8 + 6 + 4 + 2) / 100)
     # Lost sales: each short day loses 2, nothing is carried over.
     r = ns.run(chain(line_capacity=8.0, unmet="lost-sales"), seed=0)
     assert r["fill_rate"] == pytest.approx(0.92)
@@ -185,6 +189,28 @@ def test_chain_short_of_capacity_other_readings() -> None:
     assert r["backorders_end"] == 0.0
     assert r["daily_backlog"]["fab"] == [0.0] * 10
     assert r["revenue"] == pytest.approx(92 * 100.0)
+
+
+def claims(*owed: tuple[str, int, float, int]) -> list[Any]:
+    return [ns.Claim((kind, index), qty, day) for kind, index, qty, day in owed]
+
+
+def test_tiers_serve_earlier_days_in_one_proportion_then_today() -> None:
+    # Owed: a backorder of 10 from day 3, an edge order of 30 from day 5,
+    # today's (day 7) demand 20. With 20 on hand, the earlier days (40 owed)
+    # get half each and today nothing; with 50, they are served in full and
+    # today's demand gets 10 of its 20.
+    owed = (("demand", 0, 10.0, 3), ("edge", 0, 30.0, 5), ("demand", 1, 20.0, 7))
+    assert ns.share_out(claims(*owed), 20.0, "tiers", today=7) == pytest.approx([5, 15, 0])
+    assert ns.share_out(claims(*owed), 50.0, "tiers", today=7) == pytest.approx([10, 30, 10])
+    # The earlier readings: day 3 first, then day 5 ("age"); one ratio for all.
+    assert ns.share_out(claims(*owed), 20.0, "age", today=7) == pytest.approx([10, 10, 0])
+    assert ns.share_out(claims(*owed), 30.0, "proportional", today=7) == pytest.approx([5, 15, 10])
+    c = claims(*owed)
+    ns.share_out(c, 20.0, "tiers", today=7)
+    assert [x.qty for x in c] == pytest.approx([5, 15, 20])  # what is left owed
+    with pytest.raises(ValueError, match="allocation"):
+        ns.share_out(claims(*owed), 1.0, "fifo")
 
 
 # ----------------------------------------------------- (2) base-stock fill rate
@@ -311,13 +337,40 @@ def test_materials_and_bom_depth() -> None:
     assert r["trace"]["produced"][1] == pytest.approx([15.0])
     assert r["trace"]["produced"][2] == pytest.approx([15.0])
     assert r["trace"]["on_hand"][0] == pytest.approx([0.0])
-    # A component made today is used today: b is made from a (depth 1), and
-    # a from coil (depth 0); a starts empty yet b is made on day 0.
+    # A component made today is used today: b is made from a (depth 1) on a
+    # second line, and a from coil (depth 0); a starts empty yet b is made on day 0.
     model = factory({}, horizon=1)
     model["production"][1]["bom"] = [[1, 1.0]]
+    model["production"][1]["lines"] = [[1, 100.0]]
+    model["lines"].append({"id": "fab/lathe", "site": "fab"})
     r = ns.run(model, seed=0, trace=True)
     assert r["trace"]["produced"][1] == pytest.approx([50.0])  # a alone on the press at depth 0
     assert r["trace"]["produced"][2] == pytest.approx([50.0])  # b limited by the 50 a made
+
+
+def two_depths_on_one_press(coil: float) -> dict[str, Any]:
+    """a (depth 0, 50/day) and b made from a (depth 1, 100/day) share the press.
+
+    a holds 1000 and wants 20 more (S = 1020); b wants without limit.
+    """
+    model = factory({}, horizon=1)
+    model["points"][0] = point("fab:coil", "bought", coil, S=0.0)
+    model["points"][1] = point("fab:a", "made", 1000.0, S=1020.0)
+    model["production"][1]["bom"] = [[1, 1.0]]
+    return model
+
+
+def test_line_capacity_is_shared_across_bom_depths() -> None:
+    # Depth 0: a plans 20, 20/50 = 0.4 of the press's day. Depth 1: b gets the
+    # 0.6 left, 0.6 × 100 = 60 (a has plenty on hand, 1020 after today's 20).
+    r = ns.run(two_depths_on_one_press(coil=1e12), seed=0, trace=True)
+    assert r["trace"]["produced"][1] == pytest.approx([20.0])
+    assert r["trace"]["produced"][2] == pytest.approx([60.0])
+    # What a depth *plans* uses the press, even when materials then cut it
+    # down: with 10 coil, a plans 20 but makes 10, and b still gets 0.6.
+    r = ns.run(two_depths_on_one_press(coil=10.0), seed=0, trace=True)
+    assert r["trace"]["produced"][1] == pytest.approx([10.0])
+    assert r["trace"]["produced"][2] == pytest.approx([60.0])
 
 
 def test_supply_capacity_and_demand_factor_windows() -> None:
@@ -385,6 +438,53 @@ def test_share_is_honoured_and_lead_factor_delays() -> None:
     assert tr["arrivals"][1][4:12] == pytest.approx([10.0, 10.0, 0.0, 0.0, 10.0, 20.0, 20.0, 10.0])
 
 
+def test_demand_blocked_waits_or_is_lost() -> None:
+    # A DC with ample stock; its customer is blocked on days 5–7. The demand
+    # still arises (counted) but is not served: 10, 20, 30 backordered, then
+    # all 30 served on day 8 before that day's 10.
+    model = base_stock_model(10.0, 0.0, 1000.0, horizon=12, from_supplier=True)
+    model["schedules"] = {"demand_blocked": {"0": [[5, 8]]}}
+    r = ns.run(model, seed=0)
+    assert r["daily_fill_rate"] == pytest.approx([1.0] * 5 + [0.0] * 3 + [1.0] * 4)
+    assert r["daily_backlog"]["dc"] == pytest.approx([0.0] * 5 + [10.0, 20.0, 30.0] + [0.0] * 4)
+    assert r["demand"] == pytest.approx(120.0)
+    assert r["shipped"] == pytest.approx(120.0)
+    assert r["fill_rate"] == pytest.approx(90 / 120)
+    # With lost sales the blocked days' demand is gone.
+    model["unmet"] = "lost-sales"
+    r = ns.run(model, seed=0)
+    assert r["lost_sales"] == pytest.approx(30.0)
+    assert r["shipped"] == pytest.approx(90.0)
+    assert r["backorders_end"] == 0.0
+
+
+def test_start_fills_the_pipeline_of_primary_edges() -> None:
+    # Supplier (lead 1) → lane (2 days) → DC, demand 10 a day: an order of day
+    # t lands on day t+4, so the DC's lead days are 4 and warm_days 3. With a
+    # day's demand on hand and 3 days of it arriving on days 1, 2, 3, the DC
+    # is in steady state from the start: it never runs short and ends every
+    # day empty. The alternate edge starts empty.
+    model = base_stock_model(10.0, 0.0, 40.0, horizon=10, from_supplier=True)
+    model["points"][1]["initial"] = 10.0
+    model["points"][1]["mean_demand"] = 10.0
+    model["edges"] = [
+        edge(0, 1, 2, warm_days=3, cost_per_unit=1.0),
+        edge(0, 1, 2, 0.0, warm_days=3),  # an alternate: no pipeline whatever it says
+    ]
+    r = ns.run(model, seed=0, trace=True)
+    tr = r["trace"]
+    assert tr["arrivals"][1] == pytest.approx([0.0] + [10.0] * 9)
+    assert tr["edge_ordered"][0] == pytest.approx([10.0] * 10)  # position 40 − 10 sold
+    assert tr["on_hand"][1] == pytest.approx([0.0] * 10)
+    assert r["fill_rate"] == 1.0
+    assert r["cost_transport"] == pytest.approx(9 * 10.0)  # shipped days 1–9; the start's is free
+    # Without the pipeline the DC is short on days 1–3 (the order of day 0,
+    # 40, lands on day 4 and clears the backorders).
+    model["edges"][0]["warm_days"] = 0
+    r = ns.run(model, seed=0)
+    assert r["daily_fill_rate"][:5] == pytest.approx([1.0, 0.0, 0.0, 0.0, 1.0])
+
+
 # ------------------------------------------------------------- (5) seeding
 
 
@@ -405,6 +505,9 @@ def test_lead_time_rounding_and_distributions() -> None:
     assert ns.lead_days(rng, const(2.5)) == 3  # nearest day, halves up
     assert ns.lead_days(rng, const(0.2)) == 1  # at least one day
     assert ns.lead_days(rng, const(3.0), factor=2.0) == 6
+    # A supplier's leg and the lane's are summed, then rounded once.
+    assert ns.lead_days(rng, const(1.4), before=1.4) == 3
+    assert ns.lead_days(rng, const(0.2), before=0.0) == 1
     tri = {"dist": "triangular", "low": 14, "mode": 21, "high": 35}
     xs = [ns.draw(rng, tri) for _ in range(20000)]
     assert np.mean(xs) == pytest.approx((14 + 21 + 35) / 3, rel=0.01)

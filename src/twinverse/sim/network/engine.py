@@ -315,8 +315,10 @@ def run_block(c: Compiled, plan: Plan, replications: int, rng: np.random.Generat
                 moved = shares[:, primary] * closed
                 shares[:, primary] -= moved
                 shares[:, alts] += (moved / len(alts))[:, None]
-        open_owed = open_orders * edge_open
-        owed_by_point = backlog @ c.dem_to_point + open_owed @ c.edge_from_point
+        open_owed = open_orders * edge_open  # a closed edge's orders wait: not shipped today
+        # Production makes for everything the point owes, a closed edge's orders included
+        # (they are still owed, they only wait); only shipping skips them (steps 3 and 5).
+        owed_by_point = backlog @ c.dem_to_point + open_orders @ c.edge_from_point
         # 2. production, by BOM depth
         line_cap = f[Effect.LINE_CAPACITY]
         if overtime is not None:
@@ -338,7 +340,8 @@ def run_block(c: Compiled, plan: Plan, replications: int, rng: np.random.Generat
             on_hand -= made @ c.bom_matrix[level]
             np.maximum(on_hand, 0.0, out=on_hand)  # rounding only
             on_hand[:, pts] += made
-            used = (made @ inv_cap) / np.maximum(line_cap, 1e-12)
+            # What was planned uses the line, even if materials then cut it (the contract's rule).
+            used = (planned @ inv_cap) / np.maximum(line_cap, 1e-12)
             left = np.maximum(left - used, 0.0)
             cost_factor = f[Effect.ENERGY_COST][:, level]
             if overtime is not None and plan.overtime_premium is not None:
@@ -351,7 +354,7 @@ def run_block(c: Compiled, plan: Plan, replications: int, rng: np.random.Generat
         # 3. supply ships its order backlog within capacity
         ship = np.zeros((R, E))
         if c.sup_point.size:
-            owed_sup = owed_by_point[:, c.sup_point]
+            owed_sup = (open_owed @ c.edge_from_point)[:, c.sup_point]
             cap = c.sup_cap * f[Effect.SUPPLY_CAPACITY]
             ratio_sup = np.where(owed_sup > cap, cap / np.maximum(owed_sup, 1e-300), 1.0)
             ratio_pt = np.ones((R, P))
