@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -404,3 +405,191 @@ def test_a_property_called_name_is_refused() -> None:
     with pytest.raises(GraphConflictError, match="'name' is the entity's name"):
         graph.apply(EntityAdded(Entity(_POOL[0], EntityKind.SITE, "x", {"name": "Plant 1"})))
     assert len(graph) == 0
+
+
+# ------------------------------------------------ bulk construction: from_parts
+
+
+def ordered(g: TwinGraph) -> dict[str, Any]:
+    """Everything observable through the public API, in the order the graph gives it."""
+    ids = [e.id for e in g.entities()]
+    return {
+        "entities": [(e.id, e.kind, e.name, e.properties, e.stamps) for e in g.entities()],
+        "relations": [(r.key, r.properties) for r in g.relations()],
+        "by_kind": {k: [e.id for e in g.entities(k)] for k in EntityKind},
+        "parents": {i: (p.id if (p := g.parent(i)) else None) for i in ids},
+        "out": {i: [r.key for r in g.outgoing(i)] for i in ids},
+        "in": {i: [r.key for r in g.incoming(i)] for i in ids},
+        "len": (len(g), g.relation_count),
+    }
+
+
+def _parts(g: TwinGraph) -> tuple[list[Entity], list[Relation]]:
+    return list(g.entities()), list(g.relations())
+
+
+def _one_by_one(entities: list[Entity], relations: list[Relation]) -> TwinGraph:
+    g = TwinGraph()
+    g.apply_all([*map(EntityAdded, entities), *map(RelationAdded, relations)])
+    return g
+
+
+def _outcome(build: Any, entities: list[Entity], relations: list[Relation]) -> Any:
+    """The ordered view of the graph built, or the message of the conflict raised."""
+    try:
+        return ordered(build(entities, relations))
+    except GraphConflictError as err:
+        return f"conflict: {err}"
+
+
+_MISSING = EntityId(f"{P}/missing")
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> tuple[list[Entity], list[Relation]]:
+    """Entities then relations over a small pool: some fit, many do not (on purpose)."""
+    ids = draw(st.lists(st.sampled_from(_POOL), max_size=len(_POOL) + 2))
+    names = st.sampled_from(["a", "b", "name"])
+    entities = [
+        Entity(
+            i, draw(st.sampled_from(_KINDS)), "x", draw(st.dictionaries(names, _values, max_size=2))
+        )
+        for i in ids
+    ]
+    ends = st.sampled_from([*_POOL, _MISSING])
+    relations = draw(
+        st.lists(
+            st.builds(
+                Relation,
+                ends,
+                st.sampled_from([RelationKind.CONTAINS, RelationKind.FEEDS]),
+                ends,
+                _props,
+            ),
+            max_size=8,
+        )
+    )
+    return entities, relations
+
+
+@settings(max_examples=500, deadline=None)
+@given(batches())
+def test_from_parts_gives_the_graph_or_the_conflict_of_adding_one_by_one(
+    batch: tuple[list[Entity], list[Relation]],
+) -> None:
+    entities, relations = batch
+    assert _outcome(TwinGraph.from_parts, entities, relations) == _outcome(
+        _one_by_one, entities, relations
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(small_graphs())
+def test_from_parts_of_a_graph_rebuilds_it_in_the_same_order(g: TwinGraph) -> None:
+    assert ordered(TwinGraph.from_parts(*_parts(g))) == ordered(g)
+
+
+_BULK_MISFITS: list[tuple[str, list[Entity], list[Relation]]] = [
+    (
+        "duplicate-entity",
+        [_entity(SITE, EntityKind.SITE), _entity(SITE, EntityKind.LINE)],
+        [],
+    ),
+    ("name-as-property", [_entity(SITE, EntityKind.SITE, name="Shanghai")], []),
+    (
+        "duplicate-relation",
+        [_entity(SITE, EntityKind.SITE), _entity(LINE, EntityKind.LINE)],
+        [_rel(SITE, RelationKind.FEEDS, LINE), _rel(SITE, RelationKind.FEEDS, LINE)],
+    ),
+    (
+        "relation-from-missing",
+        [_entity(LINE, EntityKind.LINE)],
+        [_rel(SITE, RelationKind.CONTAINS, LINE)],
+    ),
+    (
+        "relation-to-missing",
+        [_entity(SITE, EntityKind.SITE)],
+        [_rel(SITE, RelationKind.CONTAINS, LINE)],
+    ),
+    (
+        "second-container",
+        [
+            _entity(SITE, EntityKind.SITE),
+            _entity(LINE, EntityKind.LINE),
+            _entity(LINE2, EntityKind.LINE),
+        ],
+        [_rel(SITE, RelationKind.CONTAINS, LINE), _rel(LINE2, RelationKind.CONTAINS, LINE)],
+    ),
+    (
+        "self-containment",
+        [_entity(SITE, EntityKind.SITE)],
+        [_rel(SITE, RelationKind.CONTAINS, SITE)],
+    ),
+    (
+        "containment-cycle",
+        [
+            _entity(SITE, EntityKind.SITE),
+            _entity(LINE, EntityKind.LINE),
+            _entity(PRESS, EntityKind.MACHINE),
+        ],
+        [
+            _rel(SITE, RelationKind.CONTAINS, LINE),
+            _rel(LINE, RelationKind.CONTAINS, PRESS),
+            _rel(PRESS, RelationKind.CONTAINS, SITE),
+        ],
+    ),
+    (
+        "first-misfit-in-order",
+        [_entity(SITE, EntityKind.SITE), _entity(LINE, EntityKind.LINE)],
+        [
+            _rel(SITE, RelationKind.FEEDS, _MISSING),
+            _rel(SITE, RelationKind.FEEDS, LINE),
+            _rel(SITE, RelationKind.FEEDS, LINE),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("entities", "relations"),
+    [pytest.param(e, r, id=name) for name, e, r in _BULK_MISFITS],
+)
+def test_from_parts_refuses_a_misfit_with_the_error_apply_gives(
+    entities: list[Entity], relations: list[Relation]
+) -> None:
+    with pytest.raises(GraphConflictError) as one_by_one:
+        _one_by_one(entities, relations)
+    with pytest.raises(GraphConflictError) as bulk:
+        TwinGraph.from_parts(entities, relations)
+    assert str(bulk.value) == str(one_by_one.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(small_graphs(), small_graphs())
+def test_a_graph_from_parts_takes_later_changes_as_one_built_by_apply(
+    old: TwinGraph, new: TwinGraph
+) -> None:
+    bulk = TwinGraph.from_parts(*_parts(old))
+    changes = diff(old, new)
+    old.apply_all(changes)
+    bulk.apply_all(changes)
+    assert ordered(bulk) == ordered(old)
+
+
+def test_a_copy_of_a_graph_from_parts_does_not_share_indices() -> None:
+    g = TwinGraph.from_parts(*_parts(_plant()))
+    other = g.copy()
+    other.apply_all(other.removal_changes(LINE))
+    assert ordered(g) == ordered(_plant())
+
+
+def test_set_and_removed_properties_keep_every_field_of_the_entity() -> None:
+    # The graph rebuilds an entity field by field when a property changes;
+    # a new field of Entity must be carried over there (graph._with_properties).
+    assert [f.name for f in dataclasses.fields(Entity)] == [
+        "id",
+        "kind",
+        "name",
+        "properties",
+        "stamps",
+    ]

@@ -7,17 +7,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from twinverse.scenario.build import build_graph, scenario_changes
 from twinverse.scenario.checks import check_scenario
 from twinverse.scenario.errors import Issue, ScenarioError, format_path
 from twinverse.scenario.schema import Scenario
 from twinverse.scenario.source import MAX_BYTES, Document, parse_text, read_document
-from twinverse.twin.bulk import paused_gc
+from twinverse.twin.bulk import mark_long_lived, paused_gc
 from twinverse.twin.graph import TwinGraph
 
 
@@ -208,6 +209,56 @@ def validate_document(document: Document) -> tuple[Scenario | None, list[Issue]]
     return scenario, _ordered(issues)
 
 
+@cache
+def _item_models() -> tuple[tuple[str, type[BaseModel]], ...]:
+    """The top-level lists whose items validate on their own: (key in the file, item model).
+
+    A list qualifies when nothing at the scenario level validates it as a
+    whole, so its items may be handed to the scenario already validated.
+    """
+    decorators = Scenario.__pydantic_decorators__
+    if decorators.model_validators:
+        return ()
+    checked = {name for d in decorators.field_validators.values() for name in d.info.fields}
+    found = []
+    for name, field in Scenario.model_fields.items():
+        if get_origin(field.annotation) is not list or name in checked:
+            continue
+        (item,) = get_args(field.annotation)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            found.append((field.alias or name, item))
+    return tuple(found)
+
+
+def _validate_owned(document: Document) -> tuple[Scenario | None, list[Issue]]:
+    """:func:`validate_document` for a document nobody else uses; its data is consumed.
+
+    Each top-level list item (a site, a product …) that passes its schema is
+    replaced by its model as soon as it is validated, so the parsed form is
+    freed while the models are built instead of both being held at once (for
+    100k entities that is most of the peak memory). The scenario then takes
+    the models as they are; items that fail stay as parsed, so every issue is
+    reported exactly as :func:`validate_document` reports it.
+    """
+    data = document.data
+    # YAML puts one object in two places only through an anchor (&); with one,
+    # replacing a list item could change what another place of the file sees.
+    if isinstance(data, dict) and "&" not in document.text:
+        for key, model in _item_models():
+            items = data.get(key)
+            if type(items) is not list:
+                continue
+            for index, raw in enumerate(items):
+                try:
+                    items[index] = model.model_validate(raw)
+                except ValidationError:
+                    continue  # reported in place by the whole-document validation
+    # The models are kept; what the checks make next is short-lived (and holds
+    # cycles), so it stays young for the collection when the pause ends.
+    mark_long_lived()
+    return validate_document(document)
+
+
 def _ordered(issues: list[Issue]) -> list[Issue]:
     return sorted(issues, key=lambda i: (i.line or 0, i.column or 0))
 
@@ -216,10 +267,13 @@ def load_scenario(path: str | Path, *, max_bytes: int = MAX_BYTES) -> LoadedScen
     """Read and fully validate a scenario file. Raises ScenarioError listing every issue."""
     with paused_gc():
         document = read_document(path, max_bytes=max_bytes)
-        scenario, issues = validate_document(document)
+        scenario, issues = _validate_owned(document)
+        file = document.file
+        # Freed while the collector still waits, so it never scans the parsed data.
+        del document
     if issues or scenario is None:
         raise ScenarioError(issues)
-    return LoadedScenario(scenario, document.file)
+    return LoadedScenario(scenario, file)
 
 
 def validate_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> list[Issue]:
@@ -229,7 +283,7 @@ def validate_file(path: str | Path, *, max_bytes: int = MAX_BYTES) -> list[Issue
             document = read_document(path, max_bytes=max_bytes)
         except ScenarioError as err:
             return err.issues
-        return validate_document(document)[1]
+        return _validate_owned(document)[1]
 
 
 __all__ = [

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from enum import Enum
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -19,12 +18,12 @@ from pydantic import BaseModel
 
 from twinverse.scenario.checks import great_circle_km
 from twinverse.scenario.schema import GeoLocation, Line, Scenario, TransportMode
-from twinverse.twin.bulk import paused_gc
-from twinverse.twin.distribution import Distribution
+from twinverse.twin.bulk import mark_long_lived, paused_gc
+from twinverse.twin.distribution import DistKind, Distribution
 from twinverse.twin.events import Change, EntityAdded, RelationAdded
 from twinverse.twin.graph import TwinGraph
 from twinverse.twin.ids import EntityId
-from twinverse.twin.model import Entity, EntityKind, GeoPoint, Relation, RelationKind
+from twinverse.twin.model import Entity, EntityKind, GeoPoint, Relation, RelationKey, RelationKind
 from twinverse.twin.quantity import Quantity
 
 # How much longer than the great circle a route of each mode usually is
@@ -40,74 +39,110 @@ CIRCUITY: Final = MappingProxyType(
 
 _NESTED = frozenset({"areas", "lines", "machines", "buffers", "conveyors", "id", "name"})
 
-
-@lru_cache(maxsize=65_536)
-def _distribution_value(dist: Distribution) -> dict[str, Any]:
-    # Equal distributions share one property value; twin values are never changed in place
-    # (the graph replaces an entity's properties, it does not edit them).
-    return dist.to_value()
+# Shared by every entity without stamps and relation without properties: twin
+# values are never changed in place (the graph replaces them), and a 100k-entity
+# scenario would otherwise hold ~20 MB of empty dicts.
+_EMPTY: Final[dict[str, Any]] = {}
 
 
-def _same(obj: Any) -> Any:
+# Values of these types are stored as they are; most scenario fields hold one.
+_KEPT: Final = frozenset({Quantity, GeoPoint, str, float, int, bool})
+
+
+class _Values:
+    """Scenario values as twin property values (quantities and positions kept typed).
+
+    One instance serves one build and shares repeated values between the
+    entities it converts: a large scenario repeats the same position, power
+    table or distribution thousands of times, and twin values are never changed
+    in place (the graph replaces them), so one stored value serves them all.
+    Repeats are found by identity first: the validated models share one
+    Quantity per repeated text and one Distribution per repeated mapping, and
+    the scenario keeps every model alive while the build runs, so ids stay valid.
+    """
+
+    def __init__(self) -> None:
+        self._models: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._distributions: dict[int, dict[str, Any]] = {}
+        self._equal_distributions: dict[Distribution, dict[str, Any]] = {}
+
+    def of(self, obj: Any) -> Any:
+        return _converter_of(type(obj))(self, obj)
+
+    def properties(self, model: BaseModel, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The model's fields, but those in ``skip`` and those unset, as property values."""
+        out = {}
+        converters = _CONVERTERS
+        # A validated model's __dict__ holds exactly its fields, in declaration order.
+        for name, value in model.__dict__.items():
+            if value is None or name in skip:
+                continue
+            kind = type(value)
+            if kind in _KEPT:
+                out[name] = value
+            elif kind is not list or value:
+                convert = converters.get(kind) or _converter_of(kind)
+                out[name] = convert(self, value)
+        return out
+
+    def model(self, model: BaseModel) -> dict[str, Any]:
+        """A nested model (a position, power by state) as a mapping, shared by the same values."""
+        key = (type(model), *map(id, model.__dict__.values()))
+        value = self._models.get(key)
+        if value is None:
+            value = self._models[key] = self.properties(model)
+        return value
+
+    def distribution(self, dist: Distribution) -> dict[str, Any]:
+        # A constant is a new Distribution around a shared quantity; other kinds are shared whole.
+        key = id(dist.params[0][1]) if dist.kind is DistKind.CONSTANT else id(dist)
+        value = self._distributions.get(key)
+        if value is None:
+            value = self._equal_distributions.get(dist)
+            if value is None:
+                value = self._equal_distributions[dist] = dist.to_value()
+            self._distributions[key] = value
+        return value
+
+
+# Plain functions of (values, obj), not bound methods or closures over a
+# _Values: the table outlives every build and holds no reference to one.
+_Converter = Callable[[_Values, Any], Any]
+
+
+def _same(values: _Values, obj: Any) -> Any:
     return obj
 
 
-def _sequence(obj: Any) -> Any:
-    return [to_value(v) for v in obj]
-
-
-def _mapping(obj: Any) -> Any:
-    return {str(k): to_value(v) for k, v in obj.items()}
-
-
-def _converter(kind: type) -> Callable[[Any], Any]:
-    """How values of one Python type become twin property values (looked up once per type)."""
-    if kind in (Quantity, GeoPoint, str, int, float, bool, type(None)):
+def _converter(kind: type) -> _Converter:
+    """How values of one Python type become property values (looked up once per type)."""
+    if kind in _KEPT or kind is type(None):
         return _same
     if issubclass(kind, Distribution):
-        return _distribution_value
+        return _Values.distribution
     if issubclass(kind, GeoLocation):
-        return lambda obj: GeoPoint(obj.lat, obj.lon)
+        return lambda _, obj: GeoPoint(obj.lat, obj.lon)
     if issubclass(kind, Enum):
-        return lambda obj: obj.value
+        return lambda _, obj: obj.value
     if issubclass(kind, dt.date):
-        return lambda obj: obj.isoformat()
+        return lambda _, obj: obj.isoformat()
     if issubclass(kind, BaseModel):
-        return lambda obj: _properties(obj, frozenset())
+        return _Values.model
     if issubclass(kind, list | tuple):
-        return _sequence
+        return lambda values, obj: [values.of(v) for v in obj]
     if issubclass(kind, dict):
-        return _mapping
+        return lambda values, obj: {str(k): values.of(v) for k, v in obj.items()}
     raise TypeError(f"cannot store {kind.__name__} in the twin")
 
 
-_CONVERTERS: dict[type, Callable[[Any], Any]] = {}
+_CONVERTERS: dict[type, _Converter] = {}
 
 
-def to_value(obj: Any) -> Any:
-    """A scenario value as a twin property value (quantities and positions kept typed)."""
-    kind = type(obj)
+def _converter_of(kind: type) -> _Converter:
     convert = _CONVERTERS.get(kind)
     if convert is None:
         convert = _CONVERTERS[kind] = _converter(kind)
-    return convert(obj)
-
-
-@lru_cache(maxsize=256)
-def _field_names(cls: type[BaseModel], skip: frozenset[str]) -> tuple[str, ...]:
-    return tuple(name for name in cls.model_fields if name not in skip)
-
-
-def _properties(model: BaseModel, skip: frozenset[str] = _NESTED) -> dict[str, Any]:
-    out = {}
-    converters = _CONVERTERS
-    for name in _field_names(type(model), skip):
-        value = getattr(model, name)
-        if value is None or (type(value) is list and not value):
-            continue
-        convert = converters.get(type(value))
-        out[name] = convert(value) if convert is not None else to_value(value)
-    return out
+    return convert
 
 
 class _Builder:
@@ -115,9 +150,11 @@ class _Builder:
         self.s = scenario
         self.prefix = scenario.enterprise.prefix
         self.entities: list[Entity] = []
-        self.relations: list[Relation] = []
-        self._related: set[tuple[str, RelationKind, str]] = set()
+        # In the order first stated; flow can be stated twice (a conveyor into a
+        # buffer that is also 'between' it), the relation exists once.
+        self.relations: dict[RelationKey, Relation] = {}
         self.id_of: dict[str, EntityId] = {}
+        self.values = _Values()
 
     def add(
         self,
@@ -132,22 +169,21 @@ class _Builder:
         entity_id = EntityId("/".join((self.prefix, *path)))
         local = path[-1] if path else self.s.enterprise.id
         self.id_of[local] = entity_id
-        self.entities.append(Entity(entity_id, kind, name or local, _properties(model, skip)))
+        properties = self.values.properties(model, skip)
+        self.entities.append(Entity(entity_id, kind, name or local, properties, _EMPTY))
         if parent is not None:
             self.relate(parent, RelationKind.CONTAINS, entity_id)
         return entity_id
 
     def relate(self, source: str, kind: RelationKind, target: str, **props: Any) -> None:
-        src = self.id_of.get(source, EntityId(source))
-        tgt = self.id_of.get(target, EntityId(target))
-        # Flow can be stated twice (a conveyor into a buffer that is also 'between' it);
-        # the relation exists once.
-        if (src, kind, tgt) in self._related:
-            return
-        self._related.add((src, kind, tgt))
-        self.relations.append(
-            Relation(src, kind, tgt, {k: to_value(v) for k, v in props.items() if v is not None})
-        )
+        src = self.id_of.get(source) or EntityId(source)
+        tgt = self.id_of.get(target) or EntityId(target)
+        key = (src, kind, tgt)
+        if key not in self.relations:
+            values = _EMPTY
+            if props:
+                values = {k: self.values.of(v) for k, v in props.items() if v is not None} or _EMPTY
+            self.relations[key] = Relation(src, kind, tgt, values)
 
     def build(self) -> None:
         s = self.s
@@ -212,9 +248,11 @@ class _Builder:
     def top_level_relations(self) -> None:
         s = self.s
         machines_at: dict[str, list[tuple[str, set[str]]]] = {}
+        staffed = {person.site for person in s.people}
         for site in s.sites:
             lines = [*site.lines, *(ln for a in site.areas for ln in a.lines)]
-            machines_at[site.id] = [(m.id, set(m.skills)) for ln in lines for m in ln.machines]
+            if site.id in staffed:  # only people are matched to machines by skill
+                machines_at[site.id] = [(m.id, set(m.skills)) for ln in lines for m in ln.machines]
             for line in lines:
                 for target in line.feeds:
                     self.relate(line.id, RelationKind.FEEDS, target)
@@ -232,7 +270,7 @@ class _Builder:
             for item in p.bom:
                 self.relate(p.id, RelationKind.CONSUMES, item.item, quantity=item.quantity)
             for step, op in enumerate(p.routing):
-                entry = {"op": op.op, "step": step, "time": to_value(op.time)}
+                entry = {"op": op.op, "step": step, "time": self.values.of(op.time)}
                 if op.setup is not None:
                     entry["setup"] = op.setup
                 for machine in op.machines:
@@ -286,19 +324,27 @@ class _Builder:
         return (e for e in self.entities if e.kind is kind)
 
 
+def _parts(scenario: Scenario) -> tuple[list[Entity], list[Relation]]:
+    """The scenario's entities and relations, in the order they are added to its twin."""
+    builder = _Builder(scenario)
+    builder.build()
+    return builder.entities, list(builder.relations.values())
+
+
 def scenario_changes(scenario: Scenario) -> list[Change]:
     """The changes that create the scenario's twin from nothing: entities, then relations."""
-    builder = _Builder(scenario)
     with paused_gc():
-        builder.build()
-        return [
-            *(EntityAdded(e) for e in builder.entities),
-            *(RelationAdded(r) for r in builder.relations),
-        ]
+        entities, relations = _parts(scenario)
+        return [*map(EntityAdded, entities), *map(RelationAdded, relations)]
 
 
 def build_graph(scenario: Scenario) -> TwinGraph:
-    graph = TwinGraph()
+    """The scenario's twin: the graph ``scenario_changes`` creates, checked and built in one pass.
+
+    Raises GraphConflictError as applying those changes would (a scenario that
+    passed validation always builds).
+    """
     with paused_gc():
-        graph.apply_all(scenario_changes(scenario))
+        graph = TwinGraph.from_parts(*_parts(scenario))
+        mark_long_lived()  # a scenario's twin is kept (and scanning it would take ~0.2 s)
     return graph
