@@ -20,13 +20,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from twinverse.errors import TwinverseError
 from twinverse.scenario.schema import NamedScenario, Scenario
 from twinverse.sim.disruptions import make_plan
 from twinverse.sim.network.engine import FAIL_DAYS, BlockResult, Compiled, compile_arrays, run_block
 from twinverse.sim.network.model import NetworkModel, compile_network
+from twinverse.sim.stats import Estimate
+from twinverse.sim.stats import confidence_interval as estimate
 
 BLOCK = 250
 BASELINE = "baseline"
@@ -36,35 +37,6 @@ Progress = Callable[[int, int], None]
 
 class StudyError(TwinverseError):
     code = "simulation-study"
-
-
-@dataclass(frozen=True, slots=True)
-class Estimate:
-    """A mean over replications with the half-width of its 95 % confidence interval."""
-
-    mean: float
-    half_width: float
-    n: int
-
-    @property
-    def low(self) -> float:
-        return self.mean - self.half_width
-
-    @property
-    def high(self) -> float:
-        return self.mean + self.half_width
-
-
-def estimate(values: np.ndarray, level: float = 0.95) -> Estimate:
-    """Student-t confidence interval of the mean of ``values`` (NaNs left out)."""
-    x = values[~np.isnan(values)]
-    n = int(x.size)
-    if n == 0:
-        return Estimate(float("nan"), float("nan"), 0)
-    if n == 1:
-        return Estimate(float(x[0]), float("inf"), 1)
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
-    return Estimate(float(x.mean()), float(half), n)
 
 
 @dataclass(slots=True)
