@@ -1,0 +1,1 @@
+"""Industrial AI: remaining useful life, anomaly detection, questions about the twin."""

@@ -1,0 +1,1 @@
+"""The live twin: a simulated OPC UA plant, OPC UA and MQTT ingest, control write-back."""

@@ -1,0 +1,1 @@
+"""Production scheduling: flexible job shop, dispatch rules, CP-SAT, dynamic re-scheduling."""

@@ -1,0 +1,1 @@
+"""Trust across companies: a verifiable Merkle log, decentralised identities, credentials, trades."""
