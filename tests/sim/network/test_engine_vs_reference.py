@@ -190,30 +190,29 @@ def with_shares(wire: dict[str, Any], plan: Plan) -> dict[str, Any]:
     return out
 
 
-def without_randomness(model: NetworkModel, whole_days: bool = False) -> NetworkModel:
+def without_randomness(model: NetworkModel) -> NetworkModel:
     """The same network with constant demand and lead times (their means).
 
-    A shipment's lead time (a supplier's leg plus the lane's) must not fall on
-    half a day: the contract does not say which way a tie rounds (the engine
-    rounds half to even, the reference half up). ``whole_days`` rounds every
-    mean first, for networks where means add up to ties.
+    Both round a lead time half up, so means that add up to half a day (ties)
+    must land on the same day in both.
     """
     model = copy.deepcopy(model)
     for d in model.demand:
         d.cv = 0.0
-
-    def const(dist: Dist) -> Dist:
-        return Dist.constant(float(round(dist.mean)) if whole_days else dist.mean)
-
     for e in model.edges:
-        e.lead_time = const(e.lead_time)
+        e.lead_time = Dist.constant(e.lead_time.mean)
     for s in model.supply:
-        s.lead_time = const(s.lead_time)
-    supply_lead = {s.point: s.lead_time.mean for s in model.supply}
-    for e in model.edges:
-        days = e.lead_time.mean + supply_lead.get(e.source, 0.0)
-        assert abs(days - math.floor(days) - 0.5) > 1e-6, f"{e.id}: {days} days is a tie"
+        s.lead_time = Dist.constant(s.lead_time.mean)
     return model
+
+
+def test_half_day_lead_times_round_up_in_both() -> None:
+    _, model = compile_file(FIXTURES / "chain.yaml")
+    model = without_randomness(model)
+    for e in model.edges:
+        e.lead_time = Dist.constant(math.floor(e.lead_time.mean) + 0.5)
+    block = run_block(compile_arrays(model), Plan("baseline"), 1, np.random.default_rng(0))
+    assert_same_run(block, ns.run(model.to_dict(), seed=0))
 
 
 def assert_same_run(block: Any, ref: dict[str, Any]) -> None:
@@ -248,7 +247,7 @@ def test_without_randomness_engine_and_reference_agree_exactly(
 
 def test_without_randomness_the_global_network_runs_the_same() -> None:
     _, model = compile_file(GLOBAL_NETWORK)
-    model = without_randomness(model, whole_days=True)
+    model = without_randomness(model)
     block = run_block(compile_arrays(model), Plan("baseline"), 1, np.random.default_rng(0))
     assert_same_run(block, ns.run(model.to_dict(), seed=0))
 

@@ -13,6 +13,7 @@ import pytest
 from twinverse.scenario import load_scenario
 from twinverse.scenario.schema import DisruptionKind, NamedScenario, Scenario
 from twinverse.sim.disruptions import KINDS, PlanError, make_plan
+from twinverse.sim.network.engine import compile_arrays, run_block
 from twinverse.sim.network.model import PointKind, compile_network
 from twinverse.sim.report import to_csv, to_html, to_json
 from twinverse.sim.study import BASELINE, StudyError, estimate, run_study
@@ -59,6 +60,19 @@ def test_same_seed_same_result_other_seed_other_result(network: Scenario) -> Non
         for key in ra.kpis:
             np.testing.assert_array_equal(ra.kpis[key], rb.kpis[key])
     assert not np.array_equal(a.results[0].kpis["demand"], c.results[0].kpis["demand"])
+
+
+def test_a_block_does_not_depend_on_how_many_threads_run_it(network: Scenario) -> None:
+    model = compile_network(network)
+    arrays = compile_arrays(model)
+    named = next(s for s in network.scenarios if s.id == "strike-africa")
+    plan = make_plan(network, model, named, 7, np.random.default_rng(3))
+    one = run_block(arrays, plan, 7, np.random.default_rng(4), workers=1)
+    three = run_block(arrays, plan, 7, np.random.default_rng(4), workers=3)
+    for key in one.kpis:
+        np.testing.assert_array_equal(one.kpis[key], three.kpis[key])
+    assert one.daily_backlog is not None and three.daily_backlog is not None
+    np.testing.assert_array_equal(one.daily_backlog, three.daily_backlog)
 
 
 def test_disruptions_hurt_and_mitigations_help(network: Scenario) -> None:
