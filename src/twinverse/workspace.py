@@ -10,16 +10,20 @@ Lifecycle: ``Workspace.open(settings)`` opens (or creates) the embedded store;
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 from twinverse.config import Settings
 from twinverse.errors import TwinverseError
 from twinverse.identity import Accounts, Permission, Principal
 from twinverse.identity.access import AccessDenied
-from twinverse.scenario import LoadedScenario, scenario_changes
+from twinverse.scenario import LoadedScenario, load_scenario, scenario_changes
 from twinverse.store import ConflictError, Store, TwinInfo
 from twinverse.store.history import TwinHistory, graph_as_of
 from twinverse.twin.errors import EntityNotFoundError
@@ -39,9 +43,18 @@ from twinverse.twin.instant import now_us
 from twinverse.twin.model import Entity, Relation
 from twinverse.twin.query import query as run_text_query
 
+_log = logging.getLogger(__name__)
+
+EventListener = Callable[[Sequence[Event]], None]
+"""Called with each batch of committed events, in commit order; must not block."""
+
 
 class TwinNotFoundError(TwinverseError):
     code = "twin-not-found"
+
+
+class ScenarioNotKeptError(TwinverseError):
+    code = "scenario-not-kept"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +89,17 @@ class Workspace:
         clock: Callable[[], int] = wall_clock_ns,
         session_ttl_s: int = 3600,
         snapshot_every: int = 50_000,
+        scenario_dir: Path | None = None,
     ) -> None:
         self.store = store
+        self._scenario_dir = scenario_dir
+        self._scenarios: dict[str, LoadedScenario] = {}
         self.clock = clock
         self.accounts = Accounts(store, clock, session_ttl_s=session_ttl_s)
         self._snapshot_every = snapshot_every
         self._histories: dict[str, TwinHistory] = {}
         self._lock = threading.RLock()
+        self._listeners: list[EventListener] = []
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Callable[[], int] = wall_clock_ns) -> Workspace:
@@ -95,6 +112,7 @@ class Workspace:
             clock=clock,
             session_ttl_s=settings.session_ttl_s,
             snapshot_every=settings.snapshot_every,
+            scenario_dir=settings.data_dir / "scenarios",
         )
 
     def close(self) -> None:
@@ -107,6 +125,31 @@ class Workspace:
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    # ------------------------------------------------------------ listeners
+    def add_listener(self, listener: EventListener) -> Callable[[], None]:
+        """Have ``listener`` called with every batch of committed events; returns its remover.
+
+        Listeners run on the committing thread, under the workspace lock (so they
+        see batches in commit order); they must hand work off, never block. A
+        failing listener is logged and does not undo or block the commit.
+        """
+        with self._lock:
+            self._listeners.append(listener)
+
+        def remove() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return remove
+
+    def _notify(self, events: Sequence[Event]) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(events)
+            except Exception:  # a listener's bug must not fail a durable commit
+                _log.exception("event listener %r failed", listener)
 
     # ---------------------------------------------------------------- twins
     def twin_info(self, prefix: str, principal: Principal | None = None) -> TwinInfo:
@@ -162,7 +205,46 @@ class Workspace:
             events = (
                 self._history(prefix).commit(changes, actor=actor, reason=reason) if changes else []
             )
+            if events:
+                self._notify(events)
+            self._keep_scenario(prefix, loaded)
         return ImportResult(info, len(events), created)
+
+    def _keep_scenario(self, prefix: str, loaded: LoadedScenario) -> None:
+        """Keep the scenario document a twin was loaded from, for simulations of that twin."""
+        self._scenarios[prefix] = loaded
+        source = Path(loaded.file)
+        if self._scenario_dir is None or not source.is_file():
+            return
+        self._scenario_dir.mkdir(parents=True, exist_ok=True)
+        for old in self._scenario_dir.glob(f"{prefix}.*"):
+            if old.suffix != source.suffix:
+                old.unlink()
+        target = self._scenario_dir / f"{prefix}{source.suffix}"
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+
+    def scenario(self, prefix: str, principal: Principal | None = None) -> LoadedScenario:
+        """The scenario document the twin was last loaded from (its structure for simulations)."""
+        self.twin_info(prefix, principal)
+        with self._lock:
+            kept = self._scenarios.get(prefix)
+            if kept is None and self._scenario_dir is not None:
+                found = [
+                    p
+                    for p in self._scenario_dir.glob(f"{prefix}.*")
+                    if p.suffix in (".yaml", ".yml", ".json")
+                ]
+                if found:
+                    kept = load_scenario(found[0])
+                    self._scenarios[prefix] = kept
+        if kept is None:
+            raise ScenarioNotKeptError(
+                f"twin {prefix!r} has no scenario document here; "
+                "load it from its file with `twinverse load FILE`"
+            )
+        return kept
 
     # ---------------------------------------------------------------- reads
     def query(
@@ -270,7 +352,10 @@ class Workspace:
                         raise
         who = actor or (principal.id if principal is not None else "local")
         with self._lock:
-            return self._history(prefix).commit(list(changes), actor=who, reason=reason)
+            committed = self._history(prefix).commit(list(changes), actor=who, reason=reason)
+            if committed:
+                self._notify(committed)
+            return committed
 
 
 def _touched(change: Change) -> tuple[str, ...]:

@@ -55,3 +55,20 @@ def test_unknown_scenario_exits_2_without_traceback(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "unknown scenario 'strike-mars'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_simulate_from_the_twin_state_now_and_as_of(tmp_path: Path) -> None:
+    assert twinverse("load", str(EXAMPLE), cwd=tmp_path).returncode == 0
+    now = twinverse(
+        "simulate", str(EXAMPLE), "-s", "strike-africa", "-n", "2", "--from-state", "now",
+        "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert now.returncode == 0, now.stderr
+    start = json.loads(now.stdout)["start"]
+    assert start["outages"] == [] and start["stock_points"] == 0
+    past = twinverse(
+        "simulate", str(EXAMPLE), "-n", "2", "-s", "strike-africa", "--as-of", "2001-01-01T00:00Z",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert past.returncode != 0
+    assert "Traceback" not in past.stderr + past.stdout

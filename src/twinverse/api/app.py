@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from twinverse import __version__
 from twinverse.api import errors
-from twinverse.api.routers import system, twins
+from twinverse.api.routers import simulations, system, twins
 from twinverse.config import Settings
 from twinverse.workspace import Workspace
 
@@ -42,4 +42,5 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     errors.install(app)
     app.include_router(system.router)
     app.include_router(twins.router)
+    app.include_router(simulations.router)
     return app

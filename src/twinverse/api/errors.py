@@ -19,7 +19,7 @@ from twinverse.store import ConflictError
 from twinverse.twin.codec import CodecError
 from twinverse.twin.errors import EntityNotFoundError, GraphConflictError, QuerySyntaxError
 from twinverse.twin.instant import InstantError
-from twinverse.workspace import TwinNotFoundError
+from twinverse.workspace import ScenarioNotKeptError, TwinNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ STATUS: Final = MappingProxyType(
         AuthenticationError: 401,
         EntityNotFoundError: 404,
         TwinNotFoundError: 404,
+        ScenarioNotKeptError: 409,
         QuerySyntaxError: 400,
         InstantError: 400,
         CodecError: 400,

@@ -329,10 +329,22 @@ def simulate(
     report: Annotated[
         Path | None, typer.Option("--report", help="also write a self-contained HTML report")
     ] = None,
+    from_state: Annotated[
+        str | None,
+        typer.Option(
+            "--from-state",
+            help="start from the twin's stock and machine states: 'now' or a time (else steady state)",
+        ),
+    ] = None,
+    as_of: AsOfOpt = None,
+    twin: TwinOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Simulate the supply network: the baseline and what-if scenarios, with confidence intervals."""
     from twinverse.cli.simulate import run_simulation
+
+    if from_state and as_of and from_state != as_of:
+        raise typer.BadParameter("give --from-state or --as-of, not both")
 
     run_simulation(
         file,
@@ -342,6 +354,8 @@ def simulate(
         json=json,
         csv_path=csv,
         report_path=report,
+        start_at=from_state or as_of,
+        twin=twin,
     )
 
 

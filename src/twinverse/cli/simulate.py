@@ -9,9 +9,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from twinverse.cli.render import console, emit_json
+from twinverse.errors import TwinverseError
 from twinverse.scenario import load_scenario
+from twinverse.scenario.schema import Scenario
+from twinverse.sim.network.model import compile_network
+from twinverse.sim.network.state import StartState, read_state
 from twinverse.sim.report import comparison, survival_rows, to_csv, to_html, to_json
 from twinverse.sim.study import BASELINE, Study, run_study
+from twinverse.twin.instant import format_instant, parse_instant
 
 
 def run_simulation(
@@ -23,8 +28,15 @@ def run_simulation(
     json: bool,
     csv_path: Path | None,
     report_path: Path | None,
+    start_at: str | None = None,
+    twin: str | None = None,
 ) -> Study:
     loaded = load_scenario(path)
+    start = None
+    if start_at is not None:
+        start = twin_state(loaded.scenario, start_at, twin)
+        if not json:
+            console.print(describe_start(start))
     with Progress(
         TextColumn("[bold]simulating[/]"),
         BarColumn(),
@@ -47,6 +59,7 @@ def run_simulation(
             seed=seed,
             source=str(path),
             progress=progress,
+            start=start,
         )
     if csv_path is not None:
         csv_path.write_text(to_csv(study), encoding="utf-8")
@@ -61,6 +74,34 @@ def run_simulation(
     if report_path is not None:
         console.print(f"HTML report written to [bold]{report_path.resolve()}[/]")
     return study
+
+
+def twin_state(scenario: Scenario, when: str, twin: str | None) -> StartState:
+    """The twin's stock and machine outages, now or as of ``when``, for ``scenario``'s network."""
+    from twinverse.config import Settings
+    from twinverse.workspace import Workspace
+
+    with Workspace.open(Settings()) as ws:
+        prefix = twin or scenario.enterprise.prefix
+        at = ws.clock() if when == "now" else parse_instant(when)
+        created = ws.twin_info(prefix).created_ts
+        if at < created:
+            raise TwinverseError(
+                f"twin {prefix!r} did not exist at {format_instant(at)}; "
+                f"it was created at {format_instant(created)}"
+            )
+        graph = ws.graph(prefix, as_of=None if when == "now" else at)
+    return read_state(compile_network(scenario), graph, at)
+
+
+def describe_start(start: StartState) -> str:
+    down = ", ".join(f"{'+'.join(o.machines)} ({o.days} d)" for o in start.outages) or "none"
+    lines = [
+        f"starting from the twin as of [bold]{format_instant(start.at)}[/]: "
+        f"stock read at {len(start.stock)} points; machines down: {down}"
+    ]
+    lines += [f"  [yellow]note:[/] {n}" for n in start.notes]
+    return "\n".join(lines)
 
 
 def show(study: Study) -> None:

@@ -100,6 +100,7 @@ def to_json(study: Study) -> dict[str, Any]:
         "seed": study.seed,
         "horizon_days": study.model.horizon,
         "seconds": study.seconds,
+        "start": study.start.summary() if study.start else None,
         "scenarios": [
             {
                 "name": r.name,

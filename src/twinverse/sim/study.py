@@ -26,6 +26,7 @@ from twinverse.scenario.schema import NamedScenario, Scenario
 from twinverse.sim.disruptions import make_plan
 from twinverse.sim.network.engine import FAIL_DAYS, BlockResult, Compiled, compile_arrays, run_block
 from twinverse.sim.network.model import NetworkModel, compile_network
+from twinverse.sim.network.state import StartState
 from twinverse.sim.stats import Estimate
 from twinverse.sim.stats import confidence_interval as estimate
 
@@ -79,6 +80,7 @@ class Study:
     seed: int
     results: list[ScenarioResult] = field(default_factory=list)
     seconds: float = 0.0
+    start: StartState | None = None  # the twin state it started from, if not steady state
 
     def result(self, name: str) -> ScenarioResult:
         for r in self.results:
@@ -99,8 +101,13 @@ def run_study(
     seed: int | None = None,
     source: str = "",
     progress: Progress | None = None,
+    start: StartState | None = None,
 ) -> Study:
-    """Run the baseline and the named scenarios (all of them when ``names`` is None)."""
+    """Run the baseline and the named scenarios (all of them when ``names`` is None).
+
+    With ``start`` the runs begin from a twin's state (stock on hand, machines
+    down) rather than from steady state; see :mod:`twinverse.sim.network.state`.
+    """
     named = {s.id: s for s in scenario.scenarios}
     chosen = list(named) if names is None else list(names)
     for name in chosen:
@@ -113,8 +120,10 @@ def run_study(
     seed = scenario.simulation.seed if seed is None else seed
     started = time.perf_counter()
     model = compile_network(scenario)
+    if start is not None:
+        model = start.apply(model)
     arrays = compile_arrays(model)
-    study = Study(source, scenario.enterprise.name, model, reps, seed)
+    study = Study(source, scenario.enterprise.name, model, reps, seed, start=start)
     plans: list[NamedScenario | None] = [None] + [named[n] for n in chosen if n != BASELINE]
     blocks = [min(BLOCK, reps - b) for b in range(0, reps, BLOCK)]
     children = np.random.SeedSequence(seed).spawn(len(blocks))
@@ -125,6 +134,8 @@ def run_study(
         for size, child in zip(blocks, children, strict=True):
             sim_seq, plan_seq = child.spawn(2)
             plan = make_plan(scenario, model, spec, size, np.random.default_rng(plan_seq))
+            if start is not None:
+                start.add_outages(plan, size)
             parts.append(run_block(arrays, plan, size, np.random.default_rng(sim_seq)))
             done += size
             if progress is not None:
