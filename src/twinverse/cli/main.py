@@ -338,6 +338,10 @@ def simulate(
     ] = None,
     as_of: AsOfOpt = None,
     twin: TwinOpt = None,
+    on_ray: Annotated[
+        bool,
+        typer.Option("--ray", help="run replications on Ray (RAY_ADDRESS or a local instance)"),
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Simulate the supply network: the baseline and what-if scenarios, with confidence intervals."""
@@ -356,6 +360,7 @@ def simulate(
         report_path=report,
         start_at=from_state or as_of,
         twin=twin,
+        on_ray=on_ray,
     )
 
 

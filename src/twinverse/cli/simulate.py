@@ -30,6 +30,7 @@ def run_simulation(
     report_path: Path | None,
     start_at: str | None = None,
     twin: str | None = None,
+    on_ray: bool = False,
 ) -> Study:
     loaded = load_scenario(path)
     start = None
@@ -60,6 +61,7 @@ def run_simulation(
             source=str(path),
             progress=progress,
             start=start,
+            ray=on_ray,
         )
     if csv_path is not None:
         csv_path.write_text(to_csv(study), encoding="utf-8")

@@ -23,7 +23,7 @@ import numpy as np
 
 from twinverse.errors import TwinverseError
 from twinverse.scenario.schema import NamedScenario, Scenario
-from twinverse.sim.disruptions import make_plan
+from twinverse.sim.disruptions import Plan, make_plan
 from twinverse.sim.network.engine import FAIL_DAYS, BlockResult, Compiled, compile_arrays, run_block
 from twinverse.sim.network.model import NetworkModel, compile_network
 from twinverse.sim.network.state import StartState
@@ -102,8 +102,13 @@ def run_study(
     source: str = "",
     progress: Progress | None = None,
     start: StartState | None = None,
+    ray: bool = False,
 ) -> Study:
     """Run the baseline and the named scenarios (all of them when ``names`` is None).
+
+    With ``ray`` the blocks of replications run as Ray tasks, on the cluster at
+    ``RAY_ADDRESS`` or a local one (``pip install 'twinverse[scale]'``); the
+    results are the same as on threads, run for run.
 
     With ``start`` the runs begin from a twin's state (stock on hand, machines
     down) rather than from steady state; see :mod:`twinverse.sim.network.state`.
@@ -126,16 +131,34 @@ def run_study(
     study = Study(source, scenario.enterprise.name, model, reps, seed, start=start)
     plans: list[NamedScenario | None] = [None] + [named[n] for n in chosen if n != BASELINE]
     blocks = [min(BLOCK, reps - b) for b in range(0, reps, BLOCK)]
-    children = np.random.SeedSequence(seed).spawn(len(blocks))
-    total, done = len(plans) * reps, 0
-    for spec in plans:
-        t0 = time.perf_counter()
-        parts: list[BlockResult] = []
-        for size, child in zip(blocks, children, strict=True):
-            sim_seq, plan_seq = child.spawn(2)
+    # The same streams for every scenario (common random numbers): block b of each
+    # scenario draws the same demand, lead times and disruption timings.
+    streams = [child.spawn(2) for child in np.random.SeedSequence(seed).spawn(len(blocks))]
+
+    def jobs(spec: NamedScenario | None) -> list[tuple[Plan, int, np.random.SeedSequence]]:
+        out = []
+        for size, (sim_seq, plan_seq) in zip(blocks, streams, strict=True):
             plan = make_plan(scenario, model, spec, size, np.random.default_rng(plan_seq))
             if start is not None:
                 start.add_outages(plan, size)
+            out.append((plan, size, sim_seq))
+        return out
+
+    total = len(plans) * reps
+    if ray:
+        every = [job for spec in plans for job in jobs(spec)]
+        parts_all = _on_ray(arrays, every, total, progress)
+        for i, spec in enumerate(plans):
+            result = _combine(spec, parts_all[i * len(blocks) : (i + 1) * len(blocks)], arrays)
+            result.seconds = (time.perf_counter() - started) / len(plans)
+            study.results.append(result)
+        study.seconds = time.perf_counter() - started
+        return study
+    done = 0
+    for spec in plans:
+        t0 = time.perf_counter()
+        parts: list[BlockResult] = []
+        for plan, size, sim_seq in jobs(spec):
             parts.append(run_block(arrays, plan, size, np.random.default_rng(sim_seq)))
             done += size
             if progress is not None:
@@ -145,6 +168,41 @@ def run_study(
         study.results.append(result)
     study.seconds = time.perf_counter() - started
     return study
+
+
+def _remote_block(
+    c: Compiled, plan: Plan, size: int, seq: np.random.SeedSequence
+) -> BlockResult:  # pragma: no cover - runs in a Ray worker process
+    return run_block(c, plan, size, np.random.default_rng(seq), workers=1)
+
+
+def _on_ray(
+    arrays: Compiled,
+    jobs: list[tuple[Plan, int, np.random.SeedSequence]],
+    total: int,
+    progress: Progress | None,
+) -> list[BlockResult]:
+    """Run the blocks as Ray tasks (on ``RAY_ADDRESS``'s cluster, or a local one), in order."""
+    try:
+        import ray as ray_api
+    except ImportError as err:
+        raise StudyError(
+            "Ray is not installed; install the scale extra: pip install 'twinverse[scale]'"
+        ) from err
+    if not ray_api.is_initialized():
+        ray_api.init(include_dashboard=False, log_to_driver=False)
+    shared = ray_api.put(arrays)
+    task = ray_api.remote(num_cpus=1)(_remote_block)
+    futures = [task.remote(shared, plan, size, seq) for plan, size, seq in jobs]
+    sizes = {f: size for f, (_, size, _) in zip(futures, jobs, strict=True)}
+    pending, done = list(futures), 0
+    while pending:
+        ready, pending = ray_api.wait(pending, num_returns=1)
+        done += sum(sizes[f] for f in ready)
+        if progress is not None:
+            progress(done, total)
+    results: list[BlockResult] = ray_api.get(futures)
+    return results
 
 
 def _combine(spec: NamedScenario | None, parts: list[BlockResult], c: Compiled) -> ScenarioResult:
