@@ -31,6 +31,11 @@ app = typer.Typer(
 )
 user_app = typer.Typer(no_args_is_help=True, help="Manage principals (people and services).")
 app.add_typer(user_app, name="user")
+from twinverse.cli.ledger import ledger_app  # noqa: E402
+from twinverse.cli.trust import trust_app  # noqa: E402
+
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(trust_app, name="trust")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 AsOfOpt = Annotated[
@@ -314,6 +319,9 @@ def user_token(
     console.print(issued.token)
 
 
+from twinverse.cli.schedule import schedule_command  # noqa: E402 - beside its registration
+
+app.command(name="schedule")(schedule_command)
 @app.command()
 def simulate(
     file: Annotated[Path, typer.Argument(help="scenario file (YAML or JSON)")],
