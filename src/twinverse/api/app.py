@@ -14,7 +14,8 @@ from fastapi import FastAPI
 
 from twinverse import __version__
 from twinverse.api import errors
-from twinverse.api.routers import schedule, simulations, system, twins
+from twinverse.api.routers import live as live_router
+from twinverse.api.routers import schedule, simulations, system, twins, web
 from twinverse.api.routers import trust as trust_router
 from twinverse.config import Settings
 from twinverse.workspace import Workspace
@@ -43,7 +44,9 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     errors.install(app)
     app.include_router(system.router)
     app.include_router(twins.router)
-    app.include_router(simulations.router)
     app.include_router(schedule.router)
+    app.include_router(simulations.router)
     app.include_router(trust_router.router)
+    app.include_router(live_router.router)
+    app.include_router(web.router)
     return app

@@ -80,9 +80,7 @@ At the command line (no login needed on your own store):
   .venv/bin/twinverse query "machine where kind = furnace"
   .venv/bin/twinverse resolve {root.id}""")
     if serve_api:
-        import uvicorn
+        # The simulated plant, the OPC UA ingest and the API (with /live) together.
+        from twinverse.cli.live import serve_live_demo
 
-        from twinverse.api import create_app
-
-        console.print(f"\nserving on [bold]{base}[/]; Ctrl+C stops")
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        serve_live_demo(settings, examples, port)

@@ -322,6 +322,15 @@ def user_token(
 from twinverse.cli.schedule import schedule_command  # noqa: E402 - beside its registration
 
 app.command(name="schedule")(schedule_command)
+from twinverse.cli import live as live_cli  # noqa: E402 - beside its registration
+from twinverse.cli.plant import plant_command  # noqa: E402
+
+app.command(name="plant")(plant_command)
+app.command(name="ingest")(live_cli.ingest_command)
+app.command(name="watch")(live_cli.watch_command)
+app.command(name="command")(live_cli.command_command)
+
+
 @app.command()
 def simulate(
     file: Annotated[Path, typer.Argument(help="scenario file (YAML or JSON)")],

@@ -147,6 +147,20 @@ class TimeSeriesStore(Protocol):
         Returns the number of samples stored. Raises StoreError for mismatched lengths.
         """
 
+    def append_samples_once(
+        self,
+        marks: Sequence[tuple[str, int]],
+        keys: Sequence[SeriesKey],
+        series_index: npt.NDArray[np.integer],
+        ts: npt.NDArray[np.int64],
+        values: npt.NDArray[np.float64],
+    ) -> int:
+        """Like ``append_samples``, and record ``marks`` — (source, sequence) of the
+        messages the samples came from — in the same durable transaction."""
+
+    def seen_marks(self, source: str, seqs: Sequence[int]) -> set[int]:
+        """Which of ``seqs`` of ``source`` were recorded by ``append_samples_once``."""
+
     def series(self, entity_prefix: str | None = None) -> list[SeriesKey]: ...
 
     def samples(self, key: SeriesKey, start: int, end: int) -> Samples:

@@ -84,6 +84,7 @@ class MemoryStore:
         self._chunks: dict[SeriesKey, list[Chunk]] = {}
         self._accounts: dict[str, AccountRecord] = {}
         self._tokens: dict[str, TokenRecord] = {}
+        self._marks: set[tuple[str, int]] = set()
 
     def __enter__(self) -> Self:
         return self
@@ -238,6 +239,30 @@ class MemoryStore:
             for chunk in chunks:
                 self._chunks.setdefault(chunk.key, []).append(chunk)
         return sum(len(c) for c in chunks)
+
+    def append_samples_once(
+        self,
+        marks: Sequence[tuple[str, int]],
+        keys: Sequence[SeriesKey],
+        series_index: npt.NDArray[np.integer],
+        ts: npt.NDArray[np.int64],
+        values: npt.NDArray[np.float64],
+    ) -> int:
+        """Append samples and record the ingest marks (source, sequence) together."""
+        chunks = [
+            Chunk(c.key, c.ts.copy(), c.values.copy())
+            for c in split_batch(keys, series_index, ts, values)
+        ]
+        with self._lock:
+            for chunk in chunks:
+                self._chunks.setdefault(chunk.key, []).append(chunk)
+            self._marks.update(marks)
+        return sum(len(c) for c in chunks)
+
+    def seen_marks(self, source: str, seqs: Sequence[int]) -> set[int]:
+        """Which of ``seqs`` of ``source`` were recorded by :meth:`append_samples_once`."""
+        with self._lock:
+            return {s for s in seqs if (source, s) in self._marks}
 
     def series(self, entity_prefix: str | None = None) -> list[SeriesKey]:
         """Series of the entities at or below ``entity_prefix`` in the id tree, or all of them."""

@@ -182,6 +182,12 @@ _JOURNAL_SIZE_LIMIT: Final = 64 * 1024 * 1024
 # rereads pages constantly.
 _CACHE_KIB: Final = 64 * 1024
 
+# Made on first use, so stores written before ingest existed need no migration.
+_MARK_TABLE: Final = (
+    "CREATE TABLE IF NOT EXISTS ingest_mark ("
+    "source TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (source, seq)) WITHOUT ROWID"
+)
+
 
 class SqliteStore:
     """A twinverse store in one SQLite file (see the module docstring for lifecycle)."""
@@ -555,8 +561,25 @@ class SqliteStore:
 
         Raises StoreError (InvalidSamplesError) for mismatched or malformed arrays.
         """
+        return self.append_samples_once((), keys, series_index, ts, values)
+
+    def append_samples_once(
+        self,
+        marks: Sequence[tuple[str, int]],
+        keys: Sequence[SeriesKey],
+        series_index: npt.NDArray[np.integer],
+        ts: npt.NDArray[np.int64],
+        values: npt.NDArray[np.float64],
+    ) -> int:
+        """Append samples and record the ingest ``marks`` (source, sequence) in one transaction.
+
+        The marks say which source messages the samples came from; with
+        :meth:`seen_marks` an ingest drops a redelivered message after a crash,
+        because its samples and its mark were committed together or not at all.
+        Raises StoreError (InvalidSamplesError) for mismatched or malformed arrays.
+        """
         chunks = split_batch(keys, series_index, ts, values)
-        if not chunks:
+        if not chunks and not marks:
             return 0
         rows = [
             (
@@ -580,10 +603,37 @@ class SqliteStore:
                     for key, t_min, t_max, n, ts_blob, vals_blob in rows
                 ],
             )
+            if marks:
+                con.execute(_MARK_TABLE)
+                con.executemany(
+                    "INSERT INTO ingest_mark (source, seq) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    marks,
+                )
         with self._lock:
             # Only after the commit: a rolled-back series row has no id to cache.
             self._series_ids.update(new_ids)
         return sum(row[3] for row in rows)
+
+    def seen_marks(self, source: str, seqs: Sequence[int]) -> set[int]:
+        """Which of ``seqs`` of ``source`` were recorded by :meth:`append_samples_once`."""
+        if not seqs:
+            return set()
+        with self._reading() as con:
+            exists = con.execute(
+                "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'ingest_mark'"
+            ).fetchone()
+            if exists is None:
+                return set()
+            found: set[int] = set()
+            for start in range(0, len(seqs), 500):
+                part = list(seqs[start : start + 500])
+                rows = con.execute(
+                    f"SELECT seq FROM ingest_mark WHERE source = ? AND seq IN "
+                    f"({', '.join('?' * len(part))})",
+                    (source, *part),
+                )
+                found.update(int(row[0]) for row in rows)
+            return found
 
     def _assign_series_ids(
         self, con: sqlite3.Connection, keys: Sequence[SeriesKey]
