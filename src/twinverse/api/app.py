@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from twinverse import __version__
 from twinverse.api import errors
+from twinverse.api.routers import ai as ai_router
 from twinverse.api.routers import live as live_router
 from twinverse.api.routers import schedule, simulations, system, twins, web
 from twinverse.api.routers import trust as trust_router
@@ -48,5 +49,6 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(simulations.router)
     app.include_router(trust_router.router)
     app.include_router(live_router.router)
+    app.include_router(ai_router.router)
     app.include_router(web.router)
     return app

@@ -10,6 +10,7 @@ import click
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from twinverse.cli import ai as ai_cli
 from twinverse.cli import render
 from twinverse.cli.render import console, emit_json
 from twinverse.config import Settings
@@ -31,6 +32,8 @@ app = typer.Typer(
 )
 user_app = typer.Typer(no_args_is_help=True, help="Manage principals (people and services).")
 app.add_typer(user_app, name="user")
+app.add_typer(ai_cli.rul_app, name="rul")
+app.command(name="ask")(ai_cli.ask_command)
 from twinverse.cli.ledger import ledger_app  # noqa: E402
 from twinverse.cli.trust import trust_app  # noqa: E402
 
