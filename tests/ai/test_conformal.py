@@ -12,13 +12,14 @@ from twinverse.ai.conformal import ConformalBands, coverage
 @settings(max_examples=25, deadline=None)
 def test_exchangeable_data_get_at_least_nominal_coverage(seed: int, level: float) -> None:
     rng = np.random.default_rng(seed)
-    predicted = rng.uniform(0, 125, size=4000)
+    predicted = rng.uniform(0, 125, size=8000)
     actual = predicted + rng.normal(scale=2 + predicted / 10)  # errors grow with horizon
-    bands = ConformalBands.fit(predicted[:3000], actual[:3000], level)
-    low, high = bands.interval(predicted[3000:])
-    found = coverage(actual[3000:], low, high)
-    assert found >= level - 0.04
-    assert found <= level + 0.06
+    bands = ConformalBands.fit(predicted[:4000], actual[:4000], level)
+    low, high = bands.interval(predicted[4000:])
+    found = coverage(actual[4000:], low, high)
+    # the spread of coverage over seeds is about 0.01 here: 5 of them either side
+    assert found >= level - 0.05
+    assert found <= level + 0.05
 
 
 def test_bands_are_narrower_where_errors_are_small() -> None:

@@ -4,7 +4,8 @@ scikit-learn's histogram gradient boosting is used to *grow* the trees; its
 nodes (feature, threshold, children, leaf value) are then copied into padded
 arrays of shape (trees, nodes). Saving those arrays in an ``.npz`` file means a
 model file holds data only — loading never runs code from the file — and the
-same arrays answer one streaming sample or a whole fleet.
+same arrays answer one streaming sample or a whole fleet (a compiled walk down
+each tree: tens of microseconds for one sample of a thousand trees).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 from sklearn.ensemble import HistGradientBoostingRegressor  # type: ignore[import-untyped]
 
 Array = npt.NDArray[np.float64]
@@ -80,18 +82,10 @@ class TreeEnsemble:
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
         if x.shape[1] != self.n_features:
             raise ValueError(f"expected {self.n_features} features, got {x.shape[1]}")
-        trees = np.arange(self.tree_count)[:, None]
-        rows = np.arange(x.shape[0])[None, :]
-        node = np.zeros((self.tree_count, x.shape[0]), np.int64)
-        while True:
-            active = ~self.is_leaf[trees, node]
-            if not active.any():
-                break
-            f = self.feature[trees, node]
-            go_left = x[rows, f] <= self.threshold[trees, node]
-            step = np.where(go_left, self.left[trees, node], self.right[trees, node])
-            node = np.where(active, step, node)
-        total = self.value[trees, node].sum(axis=0)
+        total = np.empty(x.shape[0])
+        _sum_leaves(
+            self.feature, self.threshold, self.left, self.right, self.value, self.is_leaf, x, total
+        )
         out: Array = self.baseline + self.weight * total
         return out
 
@@ -139,3 +133,26 @@ class TreeEnsemble:
             for child in (self.left[internal], self.right[internal]):
                 if (child <= 0).any() or (child >= width).any():
                     raise ValueError("a split points outside its tree")
+
+
+@njit(cache=True, nogil=True)
+def _sum_leaves(
+    feature: IntArray,
+    threshold: Array,
+    left: IntArray,
+    right: IntArray,
+    value: Array,
+    is_leaf: npt.NDArray[np.bool_],
+    x: Array,
+    out: Array,
+) -> None:
+    """``out[r]`` = the sum over trees of the leaf value row ``r`` of ``x`` lands in."""
+    for r in range(x.shape[0]):
+        total = 0.0
+        for t in range(feature.shape[0]):
+            node = 0
+            while not is_leaf[t, node]:
+                go_left = x[r, feature[t, node]] <= threshold[t, node]
+                node = left[t, node] if go_left else right[t, node]
+            total += value[t, node]
+        out[r] = total

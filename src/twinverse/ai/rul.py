@@ -50,7 +50,7 @@ class TrainingPlan:
     l2_regularization: float = 1.0
     row_fraction: float = 0.5
     level: float = 0.9
-    calibration_horizon: int = 150
+    calibration_horizon: int = 170
     """Calibrate on cycles at most this far from failure: one row per horizon per engine,
     the even mix of horizons a fleet cut off at random points shows."""
     cap: int = RUL_CAP
