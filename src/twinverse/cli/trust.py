@@ -90,12 +90,15 @@ def revoke(
 def score_suppliers(
     svc: TrustService, suppliers: list[str], settings: Settings
 ) -> list[dict[str, object]]:
-    """Score suppliers and write ``supplier_score`` onto their twins (the simulation reads it)."""
+    """Score suppliers and write ``supplier_score`` onto their twins where it changed."""
     from twinverse.workspace import Workspace
 
     scores = [svc.evaluate(s) for s in suppliers]
     with Workspace.open(settings) as ws:
         for s in scores:
+            held = ws.graph(prefix_of(s.supplier)).entity(EntityId(s.supplier))
+            if held.get("supplier_score") == round(s.score, 2):
+                continue
             ws.apply_changes(
                 prefix_of(s.supplier),
                 [PropertySet(EntityId(s.supplier), "supplier_score", round(s.score, 2))],

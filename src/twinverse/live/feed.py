@@ -76,7 +76,7 @@ class LiveFilter:
 class FeedSettings:
     """How a feed batches and when it gives up on a slow client."""
 
-    interval_s: float = 0.05
+    interval_s: float = 0.02
     queue_limit: int = 20_000
     max_resyncs: int = 3
     resync_window_s: float = 10.0
