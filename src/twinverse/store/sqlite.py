@@ -71,6 +71,7 @@ from twinverse.store.sequencing import (
     twins_of,
     unknown_twin,
 )
+from twinverse.store.sqlitefile import FileKind, connect, immediate, translate
 from twinverse.twin import codec
 from twinverse.twin.codec import CodecError
 from twinverse.twin.events import Event
@@ -80,10 +81,6 @@ APPLICATION_ID: Final = 0x54574E56
 SCHEMA_VERSION: Final = 1
 # STRICT tables need SQLite 3.37.
 MIN_SQLITE: Final = (3, 37, 0)
-
-# SQLite primary result codes that mean "this file is not (or no longer) a database".
-_SQLITE_CORRUPT: Final = 11
-_SQLITE_NOTADB: Final = 26
 
 
 class BlobEncoding(IntEnum):
@@ -167,6 +164,8 @@ CREATE TABLE token (
 CREATE INDEX token_by_principal ON token (principal);
 """
 
+_FILE: Final = FileKind("store", APPLICATION_ID, _SCHEMA, SCHEMA_VERSION)
+
 # Snapshots are JSON documents full of repeated keys: zlib level 1 shrinks a
 # 100k-entity graph from 14 MB to 0.8 MB in 25 ms, which the smaller write and
 # read repay many times over.
@@ -217,20 +216,14 @@ class SqliteStore:
         with self._lock:
             if self._con is not None:
                 raise StoreError(f"store {self.path} is open already", code="store-open")
+            con = connect(self.path, _FILE, busy_timeout=self.busy_timeout)
             try:
-                con = sqlite3.connect(
-                    self.path,
-                    isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE … COMMIT
-                    check_same_thread=False,  # the lock serialises use across threads
-                    timeout=self.busy_timeout,
-                )
+                con.execute("PRAGMA foreign_keys=ON")
+                con.execute(f"PRAGMA journal_size_limit={_JOURNAL_SIZE_LIMIT}")
+                con.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
             except sqlite3.Error as err:
-                raise self._translate(err) from err
-            try:
-                self._prepare(con)
-            except BaseException:
                 con.close()
-                raise
+                raise self._translate(err) from err
             self._con = con
         return self
 
@@ -259,69 +252,9 @@ class SqliteStore:
         state = "open" if self._con is not None else "closed"
         return f"SqliteStore({str(self.path)!r}, {state})"
 
-    def _prepare(self, con: sqlite3.Connection) -> None:
-        try:
-            # Only read until the file is known to be ours: switching another
-            # application's database to WAL would change its file.
-            app_id = con.execute("PRAGMA application_id").fetchone()[0]
-            version = con.execute("PRAGMA user_version").fetchone()[0]
-            if app_id == 0 and version == 0:
-                self._create_schema(con)
-            elif app_id != APPLICATION_ID:
-                raise StoreCorruptError(
-                    f"{self.path} is an SQLite database of another application "
-                    f"(application_id {app_id:#x}, expected {APPLICATION_ID:#x}); "
-                    "point twinverse at a new file or at one of its own stores",
-                )
-            elif version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} has schema version {version}, written by a newer twinverse; "
-                    f"this one reads up to version {SCHEMA_VERSION}",
-                    code="store-version",
-                )
-            mode = con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if mode != "wal":
-                raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode!r})")
-            con.execute("PRAGMA synchronous=FULL")
-            con.execute("PRAGMA foreign_keys=ON")
-            con.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
-            con.execute(f"PRAGMA journal_size_limit={_JOURNAL_SIZE_LIMIT}")
-            con.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
-        except sqlite3.Error as err:
-            raise self._translate(err) from err
-
-    def _create_schema(self, con: sqlite3.Connection) -> None:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process may have created the schema while we waited for the lock.
-            app_id = con.execute("PRAGMA application_id").fetchone()[0]
-            tables = con.execute("SELECT name FROM sqlite_schema WHERE type = 'table'").fetchall()
-            if app_id == APPLICATION_ID:
-                con.execute("ROLLBACK")
-                return
-            if tables:
-                names = ", ".join(sorted(row[0] for row in tables)[:5])
-                raise StoreCorruptError(
-                    f"{self.path} is an SQLite database with other tables ({names}) and no "
-                    "twinverse marker; point twinverse at a new file or at one of its own stores",
-                )
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    con.execute(statement)
-            con.execute(f"PRAGMA application_id={APPLICATION_ID}")
-            con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            con.execute("COMMIT")
-        except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise
-
     # ------------------------------------------------------------- plumbing
     def _translate(self, err: sqlite3.Error) -> StoreError:
-        code = getattr(err, "sqlite_errorcode", None)
-        if code is not None and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
-            return StoreCorruptError(f"{self.path} is not readable as a twinverse store: {err}")
-        return StoreError(f"{self.path}: {err}")
+        return translate(err, self.path, _FILE)
 
     def _connection(self) -> sqlite3.Connection:
         if self._con is None:
@@ -347,16 +280,8 @@ class SqliteStore:
         with self._lock:
             con = self._connection()
             try:
-                # IMMEDIATE takes the write lock up front, so reads inside the
-                # transaction (last seq, series ids) cannot go stale before the writes.
-                con.execute("BEGIN IMMEDIATE")
-                try:
+                with immediate(con):
                     yield con
-                    con.execute("COMMIT")
-                except BaseException:
-                    if con.in_transaction:
-                        con.execute("ROLLBACK")
-                    raise
             except sqlite3.Error as err:
                 raise self._translate(err) from err
 

@@ -29,8 +29,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -40,6 +40,7 @@ from typing import Final, Self
 import orjson
 
 from twinverse.store import StoreCorruptError, StoreError
+from twinverse.store.sqlitefile import FileKind, connect, immediate
 from twinverse.trust.checkpoint import Checkpoint, parse_checkpoint
 from twinverse.trust.errors import EntryNotFoundError, ProofShapeError
 from twinverse.trust.merkle import (
@@ -78,6 +79,9 @@ CREATE TABLE checkpoint (
     note TEXT NOT NULL        -- the signed note, with every cosignature collected so far
 ) STRICT;
 """
+
+
+_FILE: Final = FileKind("ledger", APPLICATION_ID, _SCHEMA, SCHEMA_VERSION)
 
 
 class EntryKind(StrEnum):
@@ -164,33 +168,15 @@ class Ledger:
             if self._con is not None:
                 raise StoreError(f"ledger {self.path} is open already", code="store-open")
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            con = connect(self.path, _FILE)
             try:
-                self._prepare(con)
-            except sqlite3.DatabaseError as err:
-                con.close()
-                raise StoreCorruptError(f"{self.path} is not readable as a ledger: {err}") from err
+                self._con = con
+                self._load_frontier()
             except BaseException:
+                self._con = None
                 con.close()
                 raise
-            self._con = con
-            self._load_frontier()
         return self
-
-    def _prepare(self, con: sqlite3.Connection) -> None:
-        con.execute("PRAGMA busy_timeout = 10000")
-        app_id = con.execute("PRAGMA application_id").fetchone()[0]
-        tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if app_id == 0 and tables == 0:
-            con.execute("PRAGMA journal_mode = WAL")
-            con.executescript(
-                f"BEGIN; {_SCHEMA} PRAGMA application_id = {APPLICATION_ID}; "
-                f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-            )
-        elif app_id != APPLICATION_ID:
-            raise StoreCorruptError(f"{self.path} is an SQLite database but not a twinverse ledger")
-        con.execute("PRAGMA journal_mode = WAL")
-        con.execute("PRAGMA synchronous = FULL")
 
     def close(self) -> None:
         with self._lock:
@@ -212,16 +198,8 @@ class Ledger:
             raise StoreError(f"ledger {self.path} is not open", code="store-closed")
         return self._con
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        con = self._db
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate(self._db)
 
     def _load_frontier(self) -> None:
         row = self._db.execute("SELECT max(idx) FROM entry").fetchone()

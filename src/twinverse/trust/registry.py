@@ -20,7 +20,8 @@ from typing import Any, Final, Self
 
 import orjson
 
-from twinverse.store import StoreCorruptError, StoreError
+from twinverse.store import StoreError
+from twinverse.store.sqlitefile import FileKind, connect, immediate
 from twinverse.trust.errors import KeyStoreError
 from twinverse.trust.keys import KeyPair
 from twinverse.trust.keystore import SCRYPT_N, Sealer
@@ -66,6 +67,13 @@ CREATE TABLE witness (
 """
 
 
+def _new_salt(con: sqlite3.Connection) -> None:
+    con.execute("INSERT INTO meta VALUES ('salt', ?)", (os.urandom(16),))
+
+
+_FILE: Final = FileKind("trust registry", APPLICATION_ID, _SCHEMA, on_create=_new_salt)
+
+
 @dataclass(frozen=True, slots=True)
 class KeyRecord:
     did: str
@@ -93,25 +101,9 @@ class Registry:
 
     def open(self, passphrase: bytes) -> Self:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        con = connect(self.path, _FILE)
         try:
-            con.execute("PRAGMA busy_timeout = 10000")
-            app_id = con.execute("PRAGMA application_id").fetchone()[0]
-            tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if app_id == 0 and tables == 0:
-                con.execute("PRAGMA journal_mode = WAL")
-                con.executescript(
-                    f"BEGIN; {_SCHEMA} PRAGMA application_id = {APPLICATION_ID}; COMMIT;"
-                )
-                con.execute("INSERT INTO meta VALUES ('salt', ?)", (os.urandom(16),))
-            elif app_id != APPLICATION_ID:
-                raise StoreCorruptError(f"{self.path} is not a twinverse trust registry")
-            con.execute("PRAGMA journal_mode = WAL")
-            con.execute("PRAGMA synchronous = FULL")
             salt = con.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
-        except sqlite3.DatabaseError as err:
-            con.close()
-            raise StoreCorruptError(f"{self.path} is not readable: {err}") from err
         except BaseException:
             con.close()
             raise
@@ -149,15 +141,8 @@ class Registry:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            con = self._db
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+        with self._lock, immediate(self._db) as con:
+            yield con
 
     # ---------------------------------------------------------------- keys
     def add_key(self, subject: str, key: KeyPair, created: int) -> KeyRecord:
