@@ -165,7 +165,8 @@ def trade_and_prove(settings: Settings, *, seller: str, buyer: str) -> Path:
     proof.write_text(json.dumps(bundle.to_json(), indent=2) + "\n", encoding="utf-8")
     report = verify_bundle(bundle, [key])
     console.print(
-        f"{added:,} twin events recorded in the verifiable log; signed checkpoint:\n"
+        f"{added:,} entries recorded in the verifiable log (twin events, sample chunks, "
+        f"commands); signed checkpoint:\n"
         f"[dim]{published.note.encode().rstrip()}[/]\n"
         f"[green]✓[/] proof that the settlement is entry {report.index} of "
         f"{report.checkpoint.size:,} verifies; written to {proof}. Check it offline:\n"

@@ -59,7 +59,11 @@ def open_trust(settings: Settings, passphrase: str | None = None) -> TrustServic
 
 
 def sync_workspace(svc: TrustService, settings: Settings) -> int:
-    """Log the digests of every twin event not logged yet; returns how many were added."""
+    """Log what is not logged yet: twin events, sample chunks, control commands.
+
+    Twin events and sample chunks go in as digests; control commands and their
+    outcomes as the audit records themselves. Returns how many entries were added.
+    """
     from twinverse.workspace import Workspace
 
     added = 0
@@ -69,12 +73,34 @@ def sync_workspace(svc: TrustService, settings: Settings) -> int:
             while batch := ws.events(info.prefix, after_seq=after, limit=5000):
                 added += svc.record_twin_events(info.prefix, batch)
                 after = batch[-1].seq
+        chunk_digests = getattr(ws.store, "chunk_digests", None)
+        if chunk_digests is not None:
+            after = svc.logged_telemetry()
+            while chunks := chunk_digests(after, 10_000):
+                added += svc.record_telemetry(chunks)
+                after = chunks[-1].id
+    added += svc.record_commands(_audit_records(settings.data_dir / "audit.jsonl"))
     return added
+
+
+def _audit_records(path: Path) -> list[dict[str, object]]:
+    """The control-command audit file's records; a torn last line (a crash) is left out."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_bytes().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            out.append(record)
+    return out
 
 
 @ledger_app.command("sync")
 def sync(passphrase: PassOpt = None, json: JsonOpt = False) -> None:
-    """Record the twin events of the store in the log, then publish a checkpoint."""
+    """Record twin events, sample chunks and commands in the log, then publish a checkpoint."""
     settings = Settings()
     with open_trust(settings, passphrase) as svc:
         added = sync_workspace(svc, settings)
@@ -89,7 +115,8 @@ def sync(passphrase: PassOpt = None, json: JsonOpt = False) -> None:
         )
         return
     console.print(
-        f"[green]✓[/] {added:,} twin events logged; log size {published.checkpoint.size:,}"
+        f"[green]✓[/] {added:,} entries logged (twin events, sample chunks, commands); "
+        f"log size {published.checkpoint.size:,}"
     )
     typer.echo(published.note.encode(), nl=False)
 

@@ -67,6 +67,18 @@ class SeriesKey:
     prop: str
 
 
+@dataclass(frozen=True, slots=True)
+class ChunkDigest:
+    """A stored chunk of samples of one series, named by its SHA-256 digest."""
+
+    id: int
+    key: SeriesKey
+    t_min: int
+    t_max: int
+    n: int
+    sha256: str
+
+
 class Aggregate(StrEnum):
     MEAN = "mean"
     MIN = "min"
@@ -220,6 +232,7 @@ __all__ = [
     "AccountRecord",
     "AccountStore",
     "Aggregate",
+    "ChunkDigest",
     "ConflictError",
     "EventLog",
     "Samples",

@@ -30,6 +30,7 @@ samples/s, the chunks reach several times that, fsync included.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 import zlib
@@ -46,6 +47,7 @@ import orjson
 from twinverse.store import (
     AccountRecord,
     Aggregate,
+    ChunkDigest,
     ConflictError,
     Samples,
     SeriesKey,
@@ -614,6 +616,27 @@ class SqliteStore:
                 "WHERE series_id = ? AND t_max >= ? AND t_min < ? ORDER BY id",
                 (series_id, start, end),
             ).fetchall()
+
+    def chunk_digests(self, after_id: int = 0, limit: int = 10_000) -> list[ChunkDigest]:
+        """Digests of the stored sample chunks with id > ``after_id``, in append order.
+
+        A chunk is written once and never changed, so its digest (SHA-256 of its
+        timestamps as int64 and values as float64, little-endian) can go into a
+        verifiable log and be checked against the store later.
+        """
+        with self._reading() as con:
+            rows = con.execute(
+                "SELECT chunk.id, entity, prop, t_min, t_max, n, ts, vals, ts_encoding "
+                "FROM chunk JOIN series ON series.id = chunk.series_id "
+                "WHERE chunk.id > ? ORDER BY chunk.id LIMIT ?",
+                (after_id, limit),
+            ).fetchall()
+        out = []
+        for cid, entity, prop, t_min, t_max, n, ts_blob, vals_blob, encoding in rows:
+            h = hashlib.sha256(self._decode_ts(ts_blob, encoding).astype("<i8").tobytes())
+            h.update(_floats(vals_blob).astype("<f8").tobytes())
+            out.append(ChunkDigest(cid, SeriesKey(entity, prop), t_min, t_max, n, h.hexdigest()))
+        return out
 
     def _range(self, key: SeriesKey, start: int, end: int) -> tuple[Int64Array, Float64Array]:
         if end <= start:

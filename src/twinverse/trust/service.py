@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
 
+from twinverse.store import ChunkDigest
 from twinverse.trust.bundle import ProofBundle
 from twinverse.trust.credentials import VC_CONTEXT, format_time, issue
 from twinverse.trust.errors import (
@@ -165,6 +166,55 @@ class TrustService:
             for e in events
             if e.seq > done
         ]
+        if records:
+            self.ledger.append(records)
+        return len(records)
+
+    def logged_telemetry(self) -> int:
+        """The last sample chunk whose digest is in the log (0 if none)."""
+        last = self.ledger.last_ref("telemetry:")
+        return int(last.rsplit(":", 1)[1]) if last else 0
+
+    def record_telemetry(self, chunks: Sequence[ChunkDigest]) -> int:
+        """Log one entry per stored sample chunk not yet logged (its series, span and digest)."""
+        done = self.logged_telemetry()
+        records = [
+            Record(
+                EntryKind.TELEMETRY_BATCH,
+                {
+                    "chunk": c.id,
+                    "entity": c.key.entity,
+                    "property": c.key.prop,
+                    "t_min": c.t_min,
+                    "t_max": c.t_max,
+                    "n": c.n,
+                    "digest": c.sha256,
+                },
+                f"telemetry:{c.id:012d}",
+            )
+            for c in chunks
+            if c.id > done
+        ]
+        if records:
+            self.ledger.append(records)
+        return len(records)
+
+    def record_commands(self, lines: Sequence[Mapping[str, Any]]) -> int:
+        """Log the control-command audit records not yet logged, in the audit file's order.
+
+        ``lines`` are the audit file's records from its start; the first record
+        of a command key is the command, later ones (done, failed) its outcome.
+        """
+        last = self.ledger.last_ref("command:")
+        done = int(last.rsplit(":", 1)[1]) if last else 0
+        seen: set[str] = set()
+        records = []
+        for number, record in enumerate(lines, start=1):
+            key = str(record.get("key"))
+            kind = EntryKind.COMMAND_OUTCOME if key in seen else EntryKind.COMMAND
+            seen.add(key)
+            if number > done:
+                records.append(Record(kind, dict(record), f"command:{number:09d}"))
         if records:
             self.ledger.append(records)
         return len(records)
