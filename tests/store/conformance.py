@@ -539,3 +539,16 @@ def test_a_token_for_an_unknown_account_is_rejected(store: Store) -> None:
     with pytest.raises(StoreError, match="nobody") as caught:
         store.put_token(TokenRecord("hash-1", "nobody", 1000, "session"))
     assert caught.value.code == "unknown-principal"
+
+
+def test_pruning_marks_keeps_each_sources_newest(store: Store) -> None:
+    key = SeriesKey("86.1000.globex/m", "t")
+    one = np.zeros(1, dtype=np.int64)
+    for seq in range(1, 11):
+        store.append_samples_once(
+            [("a", seq), ("b", 100 + seq)], [key], one, np.array([seq]), np.array([1.0])
+        )
+    assert store.prune_marks(keep=3) == 14
+    assert store.seen_marks("a", list(range(1, 11))) == {8, 9, 10}
+    assert store.seen_marks("b", list(range(101, 111))) == {108, 109, 110}
+    assert store.prune_marks(keep=3) == 0

@@ -173,6 +173,9 @@ class TimeSeriesStore(Protocol):
     def seen_marks(self, source: str, seqs: Sequence[int]) -> set[int]:
         """Which of ``seqs`` of ``source`` were recorded by ``append_samples_once``."""
 
+    def prune_marks(self, keep: int = 100_000) -> int:
+        """Forget all but the newest ``keep`` marks of each source; returns how many went."""
+
     def series(self, entity_prefix: str | None = None) -> list[SeriesKey]: ...
 
     def samples(self, key: SeriesKey, start: int, end: int) -> Samples:

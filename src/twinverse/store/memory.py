@@ -264,6 +264,16 @@ class MemoryStore:
         with self._lock:
             return {s for s in seqs if (source, s) in self._marks}
 
+    def prune_marks(self, keep: int = 100_000) -> int:
+        """Forget all but the newest ``keep`` marks of each source."""
+        with self._lock:
+            newest: dict[str, int] = {}
+            for source, seq in self._marks:
+                newest[source] = max(seq, newest.get(source, seq))
+            old = {(src, seq) for src, seq in self._marks if seq <= newest[src] - keep}
+            self._marks -= old
+            return len(old)
+
     def series(self, entity_prefix: str | None = None) -> list[SeriesKey]:
         """Series of the entities at or below ``entity_prefix`` in the id tree, or all of them."""
         with self._lock:

@@ -562,6 +562,30 @@ class SqliteStore:
                 found.update(int(row[0]) for row in rows)
             return found
 
+    def prune_marks(self, keep: int = 100_000) -> int:
+        """Forget all but the newest ``keep`` marks of each source; returns how many went.
+
+        A broker redelivers only messages that were never acknowledged, and an
+        ingest acknowledges after the commit that stored their marks, so only a
+        source's recent sequence numbers can come back; old marks just grow the file.
+        """
+        with self._writing() as con:
+            exists = con.execute(
+                "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'ingest_mark'"
+            ).fetchone()
+            if exists is None:
+                return 0
+            sources = con.execute(
+                "SELECT source, max(seq) FROM ingest_mark GROUP BY source"
+            ).fetchall()
+            gone = 0
+            for source, newest in sources:
+                gone += con.execute(
+                    "DELETE FROM ingest_mark WHERE source = ? AND seq <= ?",
+                    (source, newest - keep),
+                ).rowcount
+            return gone
+
     def _assign_series_ids(
         self, con: sqlite3.Connection, keys: Sequence[SeriesKey]
     ) -> dict[SeriesKey, int]:
