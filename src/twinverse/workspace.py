@@ -24,6 +24,7 @@ from twinverse.errors import TwinverseError
 from twinverse.identity import Accounts, Permission, Principal
 from twinverse.identity.access import AccessDenied
 from twinverse.scenario import LoadedScenario, load_scenario, scenario_changes
+from twinverse.scenario.build import file_owns
 from twinverse.store import ConflictError, Store, TwinInfo
 from twinverse.store.history import TwinHistory, graph_as_of
 from twinverse.twin.errors import EntityNotFoundError
@@ -200,7 +201,7 @@ class Workspace:
                 if info.tenant != tenant:
                     raise ConflictError(f"prefix {prefix!r} belongs to another company")
                 new_graph = loaded.graph()
-                changes = diff(self._history(prefix).graph, new_graph)
+                changes = diff(self._history(prefix).graph, new_graph, owns=file_owns)
                 created = False
             events = (
                 self._history(prefix).commit(changes, actor=actor, reason=reason) if changes else []

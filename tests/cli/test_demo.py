@@ -107,3 +107,30 @@ def test_ledger_sync_logs_sample_chunks_and_commands(tmp_path: Path) -> None:
     h = hashlib.sha256(got.ts.astype("<i8").tobytes())
     h.update(got.values.astype("<f8").tobytes())
     assert body["digest"] == h.hexdigest() and body["n"] == 5
+
+
+def test_reloading_a_scenario_keeps_what_the_twin_learned_while_running(
+    tmp_path: Path, fixtures: Path
+) -> None:
+    from twinverse.twin.events import PropertySet
+    from twinverse.twin.ids import EntityId
+
+    settings = Settings(data_dir=tmp_path / "data")
+    press = EntityId("86.1000.globex/shanghai/l1/press-1")
+    text = (fixtures / "globex.yaml").read_text()
+    with Workspace.open(settings) as ws:
+        ws.import_scenario(load_scenario(fixtures / "globex.yaml"), tenant="globex", actor="t")
+        ws.apply_changes(
+            "86.1000.globex",
+            [PropertySet(press, "state", "down"), PropertySet(press, "rul", 41.5)],
+            principal=None,
+            actor="plant",
+        )
+        edited = tmp_path / "globex.yaml"
+        edited.write_text(text.replace("            power: {busy: 15 kW, idle: 3 kW}\n", "", 1))
+        again = ws.import_scenario(load_scenario(edited), tenant="globex", actor="t")
+        machine = ws.graph("86.1000.globex").entity(press)
+    # The file dropped power: gone. State and RUL came from the plant: kept.
+    assert again.events == 1
+    assert machine.get("power") is None
+    assert machine.get("state") == "down" and machine.get("rul") == 41.5

@@ -76,7 +76,7 @@ def certify_suppliers(settings: Settings, examples: Path) -> None:
     from twinverse.cli.ledger import clock_ns, open_trust
     from twinverse.cli.trust import score_suppliers
 
-    prefix, wanted = _credentials(examples / "supplier-credentials.yaml")
+    prefix, wanted = _credentials(examples / "trust" / "supplier-credentials.yaml")
     with Workspace.open(settings) as ws:
         graph = ws.graph(prefix)
         suppliers = [str(e.id) for e in graph.entities(EntityKind.SUPPLIER)]

@@ -9,13 +9,14 @@ containment path below the enterprise's prefix (see :mod:`twinverse.twin.ids`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from enum import Enum
 from types import MappingProxyType
 from typing import Any, Final
 
 from pydantic import BaseModel
 
+from twinverse.scenario import schema
 from twinverse.scenario.checks import great_circle_km
 from twinverse.scenario.schema import GeoLocation, Line, Scenario, TransportMode
 from twinverse.twin.bulk import mark_long_lived, paused_gc
@@ -38,6 +39,42 @@ CIRCUITY: Final = MappingProxyType(
 )
 
 _NESTED = frozenset({"areas", "lines", "machines", "buffers", "conveyors", "id", "name"})
+
+# The schema model behind each entity kind: its fields are the properties a
+# scenario file is in charge of (plus what the build derives, e.g. a lane's distance).
+_MODEL_OF_KIND: Final[Mapping[EntityKind, type[BaseModel]]] = MappingProxyType(
+    {
+        EntityKind.ENTERPRISE: schema.Enterprise,
+        EntityKind.SITE: schema.Site,
+        EntityKind.AREA: schema.Area,
+        EntityKind.LINE: schema.Line,
+        EntityKind.MACHINE: schema.Machine,
+        EntityKind.BUFFER: schema.Buffer,
+        EntityKind.CONVEYOR: schema.Conveyor,
+        EntityKind.MATERIAL: schema.Material,
+        EntityKind.PRODUCT: schema.Product,
+        EntityKind.PERSON: schema.Person,
+        EntityKind.SUPPLIER: schema.Supplier,
+        EntityKind.WAREHOUSE: schema.Warehouse,
+        EntityKind.CUSTOMER: schema.Customer,
+        EntityKind.LANE: schema.Lane,
+    }
+)
+_DERIVED: Final = MappingProxyType({EntityKind.LANE: frozenset({"distance", "distance_basis"})})
+
+
+def file_owns(kind: EntityKind, name: str) -> bool:
+    """Whether a scenario file is in charge of property ``name`` of a ``kind`` entity.
+
+    A re-import removes such a property when the file no longer states it; the
+    others — written while the twin runs (a machine's state, a supplier's score,
+    sold capacity, a forecast) — are not the file's to remove.
+    """
+    model = _MODEL_OF_KIND.get(kind)
+    if model is None:
+        return True
+    return name in model.model_fields or name in _DERIVED.get(kind, frozenset())
+
 
 # Shared by every entity without stamps and relation without properties: twin
 # values are never changed in place (the graph replaces them), and a 100k-entity

@@ -17,7 +17,7 @@ change by change.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeAlias
 
 from twinverse.twin.errors import EntityNotFoundError, GraphConflictError
@@ -390,10 +390,18 @@ def _has_cycle(parent: dict[EntityId, EntityId]) -> bool:
     return False
 
 
-def diff(old: TwinGraph, new: TwinGraph) -> list[Change]:
+def diff(
+    old: TwinGraph,
+    new: TwinGraph,
+    *,
+    owns: Callable[[EntityKind, str], bool] | None = None,
+) -> list[Change]:
     """The changes that turn ``old`` into ``new``, in an order ``apply`` accepts.
 
-    Used to re-import an edited scenario as a minimal set of events.
+    Used to re-import an edited scenario as a minimal set of events. With
+    ``owns``, a property missing from ``new`` is removed only where
+    ``owns(kind, name)`` says the source of ``new`` is in charge of it; others
+    (written while the twin ran: live state, scores, forecasts) stay.
     """
     changes: list[Change] = []
     replaced = {e.id for e in old.entities() if (n := new.get(e.id)) is None or n.kind != e.kind}
@@ -418,7 +426,7 @@ def diff(old: TwinGraph, new: TwinGraph) -> list[Change]:
             if name not in before.properties or before.properties[name] != value:
                 changes.append(PropertySet(entity.id, name, value))
         for name in before.properties:
-            if name not in entity.properties:
+            if name not in entity.properties and (owns is None or owns(entity.kind, name)):
                 changes.append(PropertyRemoved(entity.id, name))
     for rel in new.relations():
         counterpart = old._relations.get(rel.key)
