@@ -27,6 +27,7 @@ from twinverse.scenario import LoadedScenario, load_scenario, scenario_changes
 from twinverse.scenario.build import file_owns
 from twinverse.store import ConflictError, Store, TwinInfo
 from twinverse.store.history import TwinHistory, graph_as_of
+from twinverse.trust.trades import CapacityChange
 from twinverse.twin.errors import EntityNotFoundError
 from twinverse.twin.events import (
     Change,
@@ -39,7 +40,7 @@ from twinverse.twin.events import (
     RelationRemoved,
 )
 from twinverse.twin.graph import TwinGraph, diff
-from twinverse.twin.ids import prefix_of
+from twinverse.twin.ids import EntityId, prefix_of
 from twinverse.twin.instant import now_us
 from twinverse.twin.model import Entity, Relation
 from twinverse.twin.query import query as run_text_query
@@ -329,6 +330,41 @@ class Workspace:
         )
 
     # --------------------------------------------------------------- writes
+    def record_capacity_trade(self, change: CapacityChange) -> list[Event]:
+        """A settled trade onto the seller's site twin, where simulation and planning see it.
+
+        ``traded_out_capacity`` sums what the site sold; ``capacity_commitments``
+        lists each sale with its resource, quantity, unit, period and buyer.
+        """
+        prefix = prefix_of(change.site)
+        site = self._history(prefix).graph.entity(EntityId(change.site))
+        sold = site.get("traded_out_capacity", 0)
+        held = site.get("capacity_commitments")
+        commitments = list(held) if isinstance(held, list) else []
+        commitments.append(
+            {
+                "trade": change.trade,
+                "resource": change.resource.value,
+                "quantity": change.quantity,
+                "unit": change.unit,
+                "start": change.start,
+                "end": change.end,
+                "buyer": change.buyer,
+            }
+        )
+        total = (sold if isinstance(sold, int | float) else 0) + change.quantity
+        return self.apply_changes(
+            prefix,
+            [
+                PropertySet(EntityId(change.site), "traded_out_capacity", total),
+                PropertySet(EntityId(change.site), "capacity_commitments", commitments),
+            ],
+            principal=None,
+            actor="trust",
+            reason=f"trade {change.trade}: {change.quantity:g} {change.resource.value} "
+            f"to {change.buyer}",
+        )
+
     def apply_changes(
         self,
         prefix: str,

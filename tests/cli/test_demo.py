@@ -47,6 +47,8 @@ def test_demo_certifies_suppliers_trades_and_proves(tmp_path: Path) -> None:
     with Workspace.open(settings) as ws:
         site = ws.graph(seller).entity(f"{seller}/monterrey")  # type: ignore[arg-type]
         assert site.get("traded_out_capacity") == 120
+        (sale,) = site.get("capacity_commitments")  # type: ignore[misc]
+        assert sale["quantity"] == 120 and sale["start"] == "2026-12-01T00:00:00Z"
     key = twinverse(tmp_path, "ledger", "key").stdout.strip()
     verified = json.loads(
         twinverse(tmp_path, "ledger", "verify", str(proof), "--key", key, "--json").stdout

@@ -16,6 +16,7 @@ from twinverse.identity import AccessDenied, AuthenticationError
 from twinverse.identity.accounts import AccountError
 from twinverse.scenario import ScenarioError
 from twinverse.store import ConflictError
+from twinverse.trust.errors import EntryNotFoundError, TradeNotFoundError
 from twinverse.twin.codec import CodecError
 from twinverse.twin.errors import EntityNotFoundError, GraphConflictError, QuerySyntaxError
 from twinverse.twin.instant import InstantError
@@ -39,6 +40,8 @@ STATUS: Final = MappingProxyType(
         ScenarioError: 422,
         GraphConflictError: 409,
         ConflictError: 409,
+        TradeNotFoundError: 404,
+        EntryNotFoundError: 404,
     }
 )
 

@@ -141,16 +141,7 @@ def apply_capacity(change: CapacityChange, settings: Settings) -> None:
     from twinverse.workspace import Workspace
 
     with Workspace.open(settings) as ws:
-        graph = ws.graph(prefix_of(change.site))
-        current = graph.entity(change.site).get("traded_out_capacity", 0)
-        sold = (current if isinstance(current, int | float) else 0) + change.quantity
-        ws.apply_changes(
-            prefix_of(change.site),
-            [PropertySet(EntityId(change.site), "traded_out_capacity", sold)],
-            principal=None,
-            actor="trust",
-            reason=f"trade {change.trade}: {change.quantity:g} {change.resource.value} to {change.buyer}",
-        )
+        ws.record_capacity_trade(change)
 
 
 @trust_app.command("offer")
