@@ -27,6 +27,9 @@ _WHERE = {
     "PropertyDetector": "twinverse.ai.anomaly",
     "MachineDetector": "twinverse.ai.anomaly",
     "Anomaly": "twinverse.ai.anomaly",
+    "TelemetryMonitor": "twinverse.ai.telemetry",
+    "WatchSettings": "twinverse.ai.telemetry",
+    "Reading": "twinverse.ai.telemetry",
     "Answer": "twinverse.ai.ask",
     "ask": "twinverse.ai.ask",
 }

@@ -205,6 +205,9 @@ def run_demo(settings: Settings, *, serve_api: bool, port: int | None) -> None:
             password=DEMO_PASSWORD,
             display_name="Demo engineer",
         )
+    from twinverse.cli.ai_demo import show_ai
+
+    show_ai(settings, examples)  # RUL model (trained once), typed questions in English and Chinese
     simulate_network(settings, files[0])
     gantt = schedule_line(settings, examples)
     console.print(f"Gantt chart: [bold]{gantt}[/]")

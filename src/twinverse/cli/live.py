@@ -287,6 +287,7 @@ def command_command(
 
 def serve_live_demo(settings: Settings, examples: Path, port: int | None) -> None:
     """The plant, the ingest and the API in one process: the twin follows the plant."""
+    from twinverse.cli.ai_demo import prepare_live_ai
     from twinverse.cli.plant import build_plant
     from twinverse.identity import Role
     from twinverse.live.broker import free_port
@@ -295,6 +296,7 @@ def serve_live_demo(settings: Settings, examples: Path, port: int | None) -> Non
     from twinverse.live.plant import PlantThread
     from twinverse.live.runtime import LiveRuntime, OpcUaSource
     from twinverse.live.tagmap import load_tag_map
+    from twinverse.twin.ids import prefix_of
     from twinverse.workspace import Workspace
 
     opc_port = free_port()
@@ -314,11 +316,14 @@ def serve_live_demo(settings: Settings, examples: Path, port: int | None) -> Non
     hub = LiveHub()
     ws.add_listener(hub.publish_events)
     endpoint = f"opc.tcp://127.0.0.1:{opc_port}/twinverse/plant"
+    # the engine test stand on the same plant, and the models watching what the ingest stores
+    ai = prepare_live_ai(settings, examples, ws, server, tenant=tenant, endpoint=endpoint)
     runtime = LiveRuntime(
         ws,
         hub,
         opcua=(
             OpcUaSource(OpcUaSettings(endpoint, dev_mode=True, publishing_interval_ms=100), tags),
+            *ai.sources,
         ),
         audit_path=settings.data_dir / "audit.jsonl",
     )
@@ -326,6 +331,7 @@ def serve_live_demo(settings: Settings, examples: Path, port: int | None) -> Non
     try:
         with PlantThread(server):  # type: ignore[arg-type]
             runtime.start()
+            ai.live_ai.start(runtime.pipeline)
             runtime.wait_connected(20)
             console.print(f"""
 [bold]The live twin[/]: plant {line_entity} on {endpoint} (dev mode, 60× real time),
@@ -333,8 +339,14 @@ ingested into twin {prefix}; log in as [cyan]{LIVE_USER}[/] / [cyan]{DEMO_PASSWO
   .venv/bin/twinverse watch                       # machine states, live
   .venv/bin/twinverse command {line_entity}/op040 stop --user {LIVE_USER}
   ws://{settings.host}:{port or settings.port}/live?twin={prefix}&token=…   ·   {base}/health/ingest""")
+            if ai.engines:
+                stand = prefix_of(ai.engines[0])
+                console.print(f"""engines on the test stand, one cycle a second; health and RUL live:
+  .venv/bin/twinverse watch --twin {stand}
+  curl -s -H "Authorization: Bearer $TOKEN" '{base}/twins/{stand}/entities?q=machine'""")
             console.print(f"\nserving on [bold]{base}[/]; Ctrl+C stops")
             serve_with_live(ws, hub, runtime, settings, port)
     finally:
         runtime.stop()
+        ai.live_ai.stop()
         ws.close()

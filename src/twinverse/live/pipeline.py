@@ -10,7 +10,9 @@ per flush:
 2. scales values, drops NaN/±inf (counted), notes out-of-order times (stored);
 3. commits state changes (``kind: state`` rows) as twin events, then the samples
    and their marks in **one durable transaction**;
-4. only then calls each batch's ``ack`` (an MQTT PUBACK).
+4. only then calls each batch's ``ack`` (an MQTT PUBACK), and hands what was
+   stored to the listeners (:meth:`IngestPipeline.add_listener`, e.g. the
+   models that watch the plant).
 
 The newest value of each series goes to the live hub as soon as a batch is
 submitted, before the commit: ``/live`` shows the plant as it is
@@ -84,6 +86,24 @@ class Batch:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredSamples:
+    """What one flush stored: samples of ``keys[index[i]]`` at ``ts[i]`` and the state texts.
+
+    ``states`` holds every state reading of the flush as (entity, property, ts, text),
+    changed or not.
+    """
+
+    keys: list[SeriesKey]
+    index: IndexArray
+    ts: Int64Array
+    values: Float64Array
+    states: list[tuple[str, str, int, str]]
+
+
+StoredListener = Callable[[StoredSamples], None]
+
+
+@dataclass(frozen=True, slots=True)
 class PipelineSettings:
     flush_interval_s: float = 0.25
     max_flush_points: int = 500_000
@@ -113,6 +133,7 @@ class IngestPipeline:
         self._seen: dict[str, OrderedDict[int, None]] = {}
         self._last_ts: dict[SeriesKey, int] = {}
         self._states: dict[tuple[str, str], str] = {}
+        self._listeners: list[StoredListener] = []
         self.flushes = 0
 
     # ------------------------------------------------------------ lifecycle
@@ -151,6 +172,15 @@ class IngestPipeline:
 
     def pending(self) -> int:
         return self._queue.qsize()
+
+    def add_listener(self, listener: StoredListener) -> Callable[[], None]:
+        """Call ``listener`` on the writer thread after each durable flush; returns its remover.
+
+        It must hand work off and return at once (it delays the next flush); an
+        exception it raises is logged and does not undo or repeat the flush.
+        """
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     # --------------------------------------------------------------- writer
     def _run(self) -> None:
@@ -211,7 +241,16 @@ class IngestPipeline:
         for batch in batches:
             if batch.ack is not None:
                 batch.ack()
+        if self._listeners:
+            self._tell_listeners(StoredSamples(keys, gidx, ts, values, _state_rows(fresh)))
         return stored
+
+    def _tell_listeners(self, stored: StoredSamples) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(stored)
+            except Exception:  # a listener's bug must not stop the ingest; its cause is logged
+                _log.exception("ingest listener %r failed", listener)
 
     def _remember(self, source: str, seq: int) -> None:
         seen = self._seen.setdefault(source, OrderedDict())
@@ -360,3 +399,11 @@ class IngestPipeline:
             )
         ]
         self.hub.publish(tm.twin, changes)
+
+
+def _state_rows(batches: Sequence[Batch]) -> list[tuple[str, str, int, str]]:
+    out: list[tuple[str, str, int, str]] = []
+    for b in batches:
+        rows = b.tag_map.rows
+        out.extend((rows[i].entity, rows[i].prop, ts, text) for i, ts, text in b.states)
+    return out

@@ -30,11 +30,13 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 from asyncua import ua
 from asyncua.common.node import Node
 from asyncua.crypto.permission_rules import User, UserRole
@@ -128,6 +130,32 @@ class PlantSettings:
         return f"opc.tcp://{self.host}:{self.port}/twinverse/plant"
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedMachine:
+    """A machine whose measurements replay a recording, one row per ``period_s`` of plant time.
+
+    For equipment the line model does not simulate — e.g. a turbofan engine on a
+    test stand replaying a C-MAPSS trajectory. It shows ``Monitoring/<channel>``
+    for each channel and ``Monitoring/Cycle`` (the row's number, from 1), written
+    after the row's values; after the last row the recording starts again at
+    cycle 1 (the engine was overhauled).
+    """
+
+    id: str
+    channels: tuple[str, ...]
+    rows: npt.NDArray[np.float64]
+    period_s: float
+
+    def __post_init__(self) -> None:
+        if self.rows.ndim != 2 or self.rows.shape[1] != len(self.channels) or not len(self.rows):
+            raise PlantError(
+                f"recorded machine {self.id!r}: expected rows of {len(self.channels)} channels, "
+                f"got an array of shape {self.rows.shape}"
+            )
+        if self.period_s <= 0:
+            raise PlantError(f"recorded machine {self.id!r}: period_s must be > 0")
+
+
 class _Users:
     """Username/password check for the plant (asyncua's UserManager protocol)."""
 
@@ -174,6 +202,22 @@ class PlantServer:
         self._ns = 0
         self.ticks = 0
         self.writes_seen: list[tuple[str, Any]] = []
+        self.recorded: list[RecordedMachine] = []
+        self._recorded_clock_s = 0.0
+        self._recorded_origin: datetime | None = None
+        self._stamp: datetime | None = None  # the source time of this tick's writes
+        self._recorded_rows = 0  # rows shown so far (the same count for every recording)
+
+    def add_recorded(self, machine: RecordedMachine) -> None:
+        """Serve a machine that replays a recording (see :class:`RecordedMachine`); before start."""
+        if self._server is not None:
+            raise PlantError(f"add recorded machine {machine.id!r} before the plant starts")
+        if self.recorded and machine.period_s != self.recorded[0].period_s:
+            raise PlantError(
+                f"recorded machine {machine.id!r}: period_s {machine.period_s} differs from "
+                f"{self.recorded[0].period_s} of {self.recorded[0].id!r} (recordings run in step)"
+            )
+        self.recorded.append(machine)
 
     def node_id(self, path: str) -> ua.NodeId:
         return _nid(path, self._ns)
@@ -340,6 +384,18 @@ class PlantServer:
                 await self._variable(
                     control, f"{sid}/{c.name}", c.name, initial, c.variant, writable=True
                 )
+        for rec in self.recorded:
+            obj = await machines.add_object(
+                self.node_id(rec.id), ua.QualifiedName(rec.id, self._ns)
+            )
+            monitoring = await obj.add_object(
+                self.node_id(f"{rec.id}/Monitoring"), ua.QualifiedName("Monitoring", self._ns)
+            )
+            for name, first in zip(rec.channels, rec.rows[0].tolist(), strict=True):
+                await self._variable(
+                    monitoring, f"{rec.id}/{name}", name, first, ua.VariantType.Double
+                )
+            await self._variable(monitoring, f"{rec.id}/Cycle", "Cycle", 0.0, ua.VariantType.Double)
 
     # ------------------------------------------------------------ simulation
     async def _run(self) -> None:
@@ -348,10 +404,14 @@ class PlantServer:
         while True:
             await asyncio.sleep(tick)
             now = time.monotonic()
+            # One source timestamp per tick: a machine's state and its readings of the
+            # same tick carry the same time, so consumers can tell which state they belong to.
+            self._stamp = datetime.now(UTC)
             try:
                 await self._read_controls()
                 self.line.advance((now - last) * self.settings.speed_factor)
                 await self._publish()
+                await self._replay((now - last) * self.settings.speed_factor)
             except Exception:  # the plant must keep running; the cause goes to the log
                 _log.exception("plant tick failed")
             last = now
@@ -362,10 +422,14 @@ class PlantServer:
         value = self._server.read_attribute_value(self.node_id(path))
         return value.Value.Value if value.Value is not None else None
 
-    async def _write(self, path: str, value: Any, variant: ua.VariantType) -> None:
+    async def _write(
+        self, path: str, value: Any, variant: ua.VariantType, stamp: datetime | None = None
+    ) -> None:
         assert self._server is not None
+        source_time = stamp or self._stamp or datetime.now(UTC)
         await self._server.write_attribute_value(
-            self.node_id(path), ua.DataValue(ua.Variant(value, variant))
+            self.node_id(path),
+            ua.DataValue(ua.Variant(value, variant), SourceTimestamp=source_time),  # type: ignore[arg-type]
         )
 
     async def _read_controls(self) -> None:
@@ -407,6 +471,27 @@ class PlantServer:
                 await self._nodes[f"{sid}/ItemState"].write_value(text)
                 mode = "Processing" if m.state is not MachineState.STOPPED else "None"
                 await self._nodes[f"{sid}/OperationMode"].write_value(ua.LocalizedText(mode))
+
+    async def _replay(self, dt_s: float) -> None:
+        """Write every recorded row whose time has come (none skipped), values before Cycle."""
+        if not self.recorded:
+            return
+        if self._recorded_origin is None:
+            self._recorded_origin = self._stamp or datetime.now(UTC)
+        self._recorded_clock_s += dt_s
+        period = self.recorded[0].period_s
+        wall_period = period / self.settings.speed_factor
+        D = ua.VariantType.Double
+        while self._recorded_rows < int(self._recorded_clock_s / period) + 1:
+            k = self._recorded_rows
+            # each row carries the time its period began, so rows written in one tick stay apart
+            stamp = self._recorded_origin + timedelta(seconds=k * wall_period)
+            for rec in self.recorded:
+                i = k % len(rec.rows)
+                for name, value in zip(rec.channels, rec.rows[i].tolist(), strict=True):
+                    await self._write(f"{rec.id}/{name}", value, D, stamp)
+                await self._write(f"{rec.id}/Cycle", float(i + 1), D, stamp)
+            self._recorded_rows += 1
 
 
 def _nid(ident: str | int, ns: int) -> ua.NodeId:
@@ -467,6 +552,24 @@ def plant_tag_rows(
                     "entity": local,
                     "property": c.prop,
                     "writable": {"min": c.low, "max": c.high},
+                }
+            )
+    return rows
+
+
+def recorded_tag_rows(
+    twin: str, machine_entities: dict[str, str], recorded: list[RecordedMachine]
+) -> list[dict[str, Any]]:
+    """Tag-map rows for recorded machines: each channel and ``cycle`` of the machine's entity."""
+    rows: list[dict[str, Any]] = []
+    for rec in recorded:
+        local = machine_entities[rec.id].removeprefix(twin + "/")
+        for name in (*rec.channels, "Cycle"):
+            rows.append(
+                {
+                    "tag": f"nsu={PLANT_NS};s={rec.id}/{name}",
+                    "entity": local,
+                    "property": name.lower(),
                 }
             )
     return rows

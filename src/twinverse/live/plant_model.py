@@ -68,6 +68,8 @@ class MachineStatus:
     power_kw: float = 0.0
     alarm: str = ""
     alarm_acknowledged: bool = True
+    fault_vibration_mm_s: float = 0.0
+    """Extra vibration while running (an injected bearing fault, for tests and drills)."""
 
 
 @dataclass(slots=True)
@@ -193,5 +195,7 @@ class PlantLine:
             alpha = 1.0 - float(np.exp(-dt_s / 600.0))
             m.temperature_c += alpha * (target - m.temperature_c) + float(self.rng.normal(0, 0.05))
             m.vibration_mm_s = max(
-                0.0, (2.5 if busy else 0.3) + float(self.rng.normal(0, 0.15 if busy else 0.03))
+                0.0,
+                (2.5 + m.fault_vibration_mm_s if busy else 0.3)
+                + float(self.rng.normal(0, 0.15 if busy else 0.03)),
             )
