@@ -359,3 +359,21 @@ def test_the_ingest_survives_the_broker_going_away(tmp_path: Path, store, tag_ma
         running.stop()
         pub.disconnect()
     assert temps(store).tolist() == [1.0, 2.0]
+
+
+def test_old_dedup_marks_are_pruned_as_the_ingest_runs(store: SqliteStore, tag_map: TagMap) -> None:
+    from twinverse.live.pipeline import Batch, PipelineSettings
+    from twinverse.live.tagmap import rows_of
+
+    pipeline = IngestPipeline(
+        store, IngestReport(), settings=PipelineSettings(keep_marks=2, prune_every=3)
+    )
+    rows, _ = rows_of(tag_map, ["press-1/temperature"])
+    for seq in range(1, 7):
+        batch = Batch(
+            tag_map, "test", "gw", seq, rows, np.array([T0 * 10**6 + seq]), np.array([20.0])
+        )
+        pipeline.flush([batch])
+    # Pruned after flushes 3 and 6: only the newest two marks are left.
+    assert store.seen_marks("gw", list(range(1, 7))) == {5, 6}
+    assert temps(store).size == 6

@@ -176,22 +176,37 @@ _STATE_STYLE = {
 
 
 def machine_table(title: str, entities: dict[str, dict[str, Any]]) -> Table:
+    machines = {
+        entity_id: props
+        for entity_id, props in sorted(entities.items())
+        if props.get("kind") == "machine"
+    }
+    # Remaining useful life appears where a monitor estimates it (engines on a test stand).
+    with_rul = any("rul" in props for props in machines.values())
+    columns = ["machine", "state", "parts", "temperature °C", "power kW", "alarm"]
+    if with_rul:
+        columns[2:2] = ["RUL cycles (90 %)", "health"]
     table = Table(title=title, expand=False)
-    for column in ("machine", "state", "parts", "temperature °C", "power kW", "alarm"):
+    for column in columns:
         table.add_column(column, justify="left" if column in ("machine", "state") else "right")
-    for entity_id, props in sorted(entities.items()):
-        if props.get("kind") != "machine":
-            continue
+    for entity_id, props in machines.items():
         state = str(props.get("state", "–"))
         style = _STATE_STYLE.get(state, "white")
-        table.add_row(
+        alarm = props.get("alarm_active") or props.get("maintenance_due") or props.get("anomaly")
+        row = [
             entity_id.rsplit("/", 1)[-1],
             f"[{style}]{state}[/]",
             _num(props, "parts", ".0f"),
             _num(props, "temperature", ".1f"),
             _num(props, "power", ".1f"),
-            "[red]●[/]" if props.get("alarm_active") else "",
-        )
+            "[red]●[/]" if alarm else "",
+        ]
+        if with_rul:
+            rul = _num(props, "rul", ".0f")
+            if rul != "–":
+                rul += f" ({_num(props, 'rul_low', '.0f')}–{_num(props, 'rul_high', '.0f')})"
+            row[2:2] = [rul, _num(props, "health", ".2f")]
+        table.add_row(*row)
     return table
 
 

@@ -108,6 +108,9 @@ class PipelineSettings:
     flush_interval_s: float = 0.25
     max_flush_points: int = 500_000
     queue_batches: int = 10_000
+    # Dedup marks: keep each source's newest this many, pruned every prune_every flushes.
+    keep_marks: int = 100_000
+    prune_every: int = 1_000
 
 
 class IngestPipeline:
@@ -241,6 +244,9 @@ class IngestPipeline:
         for batch in batches:
             if batch.ack is not None:
                 batch.ack()
+        if self.flushes % self.settings.prune_every == 0:
+            # Only a source's recent messages can be redelivered; older marks just grow the file.
+            self.store.prune_marks(self.settings.keep_marks)
         if self._listeners:
             self._tell_listeners(StoredSamples(keys, gidx, ts, values, _state_rows(fresh)))
         return stored
