@@ -63,3 +63,22 @@ def test_the_example_lines_plan_under_failures_and_variation() -> None:
     # The same seed gives the same figures.
     again = robustness(problem, schedule, replications=300, failures=failures, seed=3)
     assert again.to_dict() == rough.to_dict()
+
+
+def test_the_cli_shows_planned_against_simulated(tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from twinverse.cli.main import app
+
+    line, orders = str(REPO / "examples" / "line.yaml"), str(REPO / "examples" / "orders.csv")
+    args = ["schedule", line, "--orders", orders, "--time-limit", "1", "--robustness", "100"]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    held = json.loads(result.output)["robustness"]
+    assert held["replications"] == 100 and held["failures"] is True
+    assert held["makespan"]["p95"] >= held["makespan"]["p50"] > 0
+    shown = CliRunner().invoke(app, [*args, "--cv", "0.2"], env={"COLUMNS": "160"})
+    assert shown.exit_code == 0, shown.output
+    assert "the plan run 100 times" in shown.output and "weighted tardiness" in shown.output

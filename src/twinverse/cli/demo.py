@@ -54,7 +54,11 @@ def schedule_line(settings: Settings, examples: Path) -> Path:
         f"\n[bold]Schedule[/] the orders of {examples / 'orders.csv'} on the example line"
     )
     schedule_command(
-        examples / "line.yaml", orders=examples / "orders.csv", time_limit=10.0, gantt=gantt
+        examples / "line.yaml",
+        orders=examples / "orders.csv",
+        time_limit=10.0,
+        gantt=gantt,
+        robustness=300,
     )
     return gantt
 

@@ -20,6 +20,7 @@ from twinverse.errors import TwinverseError
 
 if TYPE_CHECKING:
     from twinverse.schedule import Problem, Progress, Replan, SolveResult
+    from twinverse.schedule.robustness import Robustness
 
 _EVENT = re.compile(r"^(?P<machine>[^@]+)@(?P<start>\d+)\+(?P<minutes>\d+)$")
 
@@ -62,6 +63,18 @@ def schedule_command(
     png: Annotated[Path | None, typer.Option(help="write a PNG Gantt (needs matplotlib)")] = None,
     csv: Annotated[Path | None, typer.Option(help="write the per-machine table as CSV")] = None,
     json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    robustness: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="run the plan this many times with varying times and machine failures "
+            "(planned vs simulated; 0: off)",
+        ),
+    ] = 0,
+    cv: Annotated[
+        float,
+        typer.Option(min=0.0, max=5.0, help="variation of processing times (with --robustness)"),
+    ] = 0.1,
 ) -> None:
     """Schedule orders (flexible job shop, setups, calendars, operators) with CP-SAT."""
     from twinverse.scenario import load_scenario
@@ -135,6 +148,20 @@ def schedule_command(
             "the schedule failed the validity check: " + "; ".join(map(str, violations[:5])),
             code="schedule-invalid",
         )
+    held_up = None
+    if robustness:
+        from twinverse.schedule.robustness import failures_from_scenario
+        from twinverse.schedule.robustness import robustness as run_robustness
+        from twinverse.sim.plan import Disturbance
+
+        held_up = run_robustness(
+            final_problem,
+            final.schedule,
+            replications=robustness,
+            disturbance=Disturbance(cv=cv),
+            failures=failures_from_scenario(loaded.scenario, final_problem),
+            seed=seed,
+        )
     if gantt is not None:
         gantt.write_text(gantt_html(final.schedule, final_problem), encoding="utf-8")
     if png is not None:
@@ -158,6 +185,8 @@ def schedule_command(
         }
         if replanned is not None:
             body["replan"] = replanned.to_dict()
+        if held_up is not None:
+            body["robustness"] = held_up.to_dict()
         emit_json(body)
         return
     _show(problem, result, "plan")
@@ -169,6 +198,8 @@ def schedule_command(
             f"{summary['moved']} moved, {summary['machine_changes']} changed machine"
         )
     _orders_table(final, final_problem)
+    if held_up is not None:
+        _robustness_table(held_up)
     for path, what in ((gantt, "Gantt (HTML)"), (png, "Gantt (PNG)"), (csv, "machine table")):
         if path is not None:
             console.print(f"{what} written to [bold]{path}[/]")
@@ -209,3 +240,31 @@ def _orders_table(result: SolveResult, problem: Problem) -> None:
             style=style,
         )
     console.print(table)
+
+
+def _robustness_table(r: Robustness) -> None:
+    unit = "min" if r.time_unit == 60 else f"× {r.time_unit:g} s"
+    table = Table(
+        title=f"the plan run {r.replications} times (processing times ±{r.disturbance.cv:.0%}, "
+        f"machine failures {'on' if r.disturbance.failures else 'off'}, work pauses when closed)"
+    )
+    for column in ("KPI", "planned", "simulated mean ± 95 %", "P50", "P90", "P95"):
+        table.add_column(column, justify="left" if column == "KPI" else "right")
+    for name, k in (
+        (f"makespan ({unit})", r.makespan),
+        (f"weighted tardiness ({unit})", r.weighted_tardiness),
+        ("late lots", r.late_jobs),
+    ):
+        table.add_row(
+            name,
+            f"{k.planned:,.0f}",
+            f"{k.mean:,.1f} ± {k.ci95:,.1f}",
+            f"{k.p50:,.0f}",
+            f"{k.p90:,.0f}",
+            f"{k.p95:,.0f}",
+        )
+    console.print(table)
+    risky = sorted((share, job) for job, share in r.on_time.items() if share < 0.9)
+    if risky:
+        shown = ", ".join(f"{job} {share:.0%}" for share, job in risky[:6])
+        console.print(f"lots on time in fewer than 90 % of runs: {shown}")
