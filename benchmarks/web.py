@@ -5,11 +5,18 @@
 1. Time to the first rendered frame of a factory view (the 13-machine example
    line, and a generated plant of 2,000 machines and 50 people), in Debian's
    chromium with software WebGL; reference: the same page's world view.
-2. Sustained ``/live`` delta rate to 10 concurrent headless WebSocket clients
+2. What a frame of the 2,000-machine plant costs, part by part: each part is
+   hidden in turn and the same camera path drawn synchronously; the cost is the
+   CPU time of chromium's GPU process (where the software rasteriser runs) per
+   frame, which the other work on a shared machine does not inflate the way it
+   does wall time (Linux only: read from /proc).
+3. Sustained ``/live`` delta rate to 10 concurrent headless WebSocket clients
    while state changes are committed through the HTTP API.
-3. The tab's JS heap while 2,000 machines change state at 10 Hz (the page's live
-   handler is fed in-page, so the browser side is measured alone): start vs end
-   of the run (10 min; 30 s with --quick), and the frame rate meanwhile.
+4. 2,000 machines changing state at 10 Hz (the page's live handler is fed
+   in-page, so the browser side is measured alone) while the camera orbits
+   without pause, for 10 min (30 s with --quick): the JS heap after GC each
+   minute, the updates applied, the frames drawn per second, and the input
+   latency (a real mouse move to the next animation frame).
 
 Prints readable lines and, last, one JSON line with the figures.
 """
@@ -18,55 +25,35 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.web.server import PASSWORD, running_server  # noqa: E402
+from tests.web.server import PASSWORD, big_plant, running_server  # noqa: E402
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-KINDS = ["press", "welding", "robot-cell", "cnc", "oven", "assembly", "test-bench", "packaging"]
+
+def login(page: Any, base: str) -> None:
+    page.goto(base + "/")
+    page.fill("#login-form input[name=name]", "Bench")
+    page.fill("#login-form input[name=principal]", "ann")
+    page.fill("#login-form input[name=password]", PASSWORD)
+    page.click("#login-form button")
 
 
-def big_plant(path: Path, lines: int = 100, per_line: int = 20, people: int = 50) -> Path:
-    """A generated plant: ``lines`` × ``per_line`` machines (laid out by the page) and ``people``."""
-    doc = {
-        "twinverse": 1,
-        "enterprise": {"id": "bigco", "prefix": "86.1999.bigco", "name": "Big Co"},
-        "sites": [{
-            "id": "plant", "name": "Big plant", "country": "DE",
-            "location": {"lat": 50.0, "lon": 8.0}, "timezone": "Europe/Berlin",
-            "areas": [{"id": "hall", "lines": [
-                {"id": f"l{n:03d}", "machines": [
-                    {"id": f"m{n:03d}-{m:02d}", "kind": KINDS[(n + m) % len(KINDS)], "cycle_time": "40 s"}
-                    for m in range(per_line)]}
-                for n in range(lines)]}],
-        }],
-        "people": [{"id": f"p{i:02d}", "name": f"Person {i}", "role": "operator", "site": "plant"}
-                   for i in range(people)],
-    }  # fmt: skip
-    path.write_text(yaml.safe_dump(doc))
-    return path
-
-
-def login(page: object, base: str) -> None:
-    page.goto(base + "/")  # type: ignore[attr-defined]
-    page.fill("#login-form input[name=name]", "Bench")  # type: ignore[attr-defined]
-    page.fill("#login-form input[name=principal]", "ann")  # type: ignore[attr-defined]
-    page.fill("#login-form input[name=password]", PASSWORD)  # type: ignore[attr-defined]
-    page.click("#login-form button")  # type: ignore[attr-defined]
-
-
-def first_frame_ms(browser: object, base: str, hash_: str) -> float:
-    context = browser.new_context(viewport={"width": 1400, "height": 850})  # type: ignore[attr-defined]
+def first_frame_ms(browser: Any, base: str, hash_: str) -> float:
+    context = browser.new_context(viewport={"width": 1400, "height": 850})
     page = context.new_page()
     login(page, base)
     page.wait_for_function("window.twinverse?.world?.ready", timeout=60_000)
@@ -87,7 +74,7 @@ def first_frame_ms(browser: object, base: str, hash_: str) -> float:
 
 
 def live_rate(
-    base: str, twin: str, machines: list[str], seconds: float, clients: int = 10
+    base: str, twin: str, machines: Sequence[str], seconds: float, clients: int = 10
 ) -> dict[str, float]:
     from websockets.sync.client import connect
 
@@ -141,46 +128,201 @@ def live_rate(
     }
 
 
-HEAP_FEED = """([ids, seconds]) => new Promise((done) => {
-  const app = window.twinverse, states = ['running', 'idle', 'blocked', 'down'];
-  let tick = 0; const frames0 = app.host.frames, t0 = performance.now();
-  const timer = setInterval(() => {
-    const changes = ids.map((id, i) => ({entity: id, property: 'state', value: states[(i + tick) % 4]}));
-    app.live.onChanges(changes); tick += 1;
-    if (performance.now() - t0 >= seconds * 1000) {
-      clearInterval(timer);
-      done({ticks: tick, fps: (app.host.frames - frames0) / ((performance.now() - t0) / 1000)});
-    }
-  }, 100);
-})"""
+def chromium_cpu_ms(kind: str) -> float | None:
+    """CPU time (user + system, ms) so far of this process's chromium children of ``--type=kind``."""
+    if not Path("/proc").is_dir():
+        return None
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            if f"--type={kind}".encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        except OSError:
+            continue
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
 
 
-def heap_run(browser: object, base: str, hash_: str, seconds: float) -> dict[str, float]:
-    context = browser.new_context(viewport={"width": 1400, "height": 850})  # type: ignore[attr-defined]
+def open_factory(browser: Any, base: str, hash_: str) -> tuple[Any, Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 850})
     page = context.new_page()
     login(page, base)
     page.wait_for_function("window.twinverse?.world?.ready", timeout=60_000)
     page.evaluate(f"location.hash = {json.dumps(hash_)}")
     page.wait_for_function("window.twinverse.factory?.ready", timeout=120_000)
+    return context, page
+
+
+# Draw `n` frames along a fixed arc of the camera, each finished (a one-pixel read waits for
+# the rasteriser), with the frame loop stopped.
+DRAW_SYNC = """(n) => {
+  const host = window.twinverse.host, r = host.renderer, gl = r.getContext(), px = new Uint8Array(4);
+  const c = host.camera.position, t = host.controls.target, start = window.__arcStart ??= c.clone();
+  for (let k = 0; k < n; k++) {
+    const dx = start.x - t.x, dz = start.z - t.z, a = 0.02 * k;
+    c.set(t.x + dx * Math.cos(a) - dz * Math.sin(a), start.y, t.z + dx * Math.sin(a) + dz * Math.cos(a));
+    host.camera.lookAt(t);
+    r.render(host.view.scene, host.camera);
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+  }
+}"""
+CLOSE_UP = """(() => {
+  const f = window.twinverse.factory, h = window.twinverse.host;
+  for (const o of f.scene.children) if (o.name !== 'people') o.visible = true; // 'people': a pick proxy
+  const [x, y] = f.items.get('86.1999.bigco/plant/hall/l050/m050-07').position;
+  h.controls.target.set(x, 0, -y); h.camera.position.set(x + 10, 25, -y + 25); window.__arcStart = null;
+  f.update(h.camera, h.controls.target, 0, true);
+})()"""
+# Parts of the factory, hidden cumulatively: the cost of each is the difference.
+PARTS = (
+    ("machine bodies, details, beacons", "f.field.group"),
+    ("people", "f.scene.getObjectByName('people:batch')"),
+    ("line and area patches", "f.scene.getObjectByName('floor-plan')"),
+    ("grid", "f.scene.children.find((o) => o.type === 'GridHelper')"),
+    ("floor", "f.scene.getObjectByName('floor')"),
+)
+
+
+def frame_breakdown(browser: Any, base: str, hash_: str) -> dict[str, Any]:
+    """GPU-process CPU ms per frame of the whole plant, and what each part adds."""
+    context, page = open_factory(browser, base, hash_)
+    # The frame loop stopped, at full resolution (no dynamic resolution meanwhile).
+    page.evaluate(
+        "(() => { const h = window.twinverse.host; h.renderer.setAnimationLoop(null);"
+        " h.renderer.setPixelRatio(h.maxRatio); })()"
+    )
+    info = page.evaluate(
+        "(() => { const h = window.twinverse.host, r = h.renderer; r.render(h.view.scene, h.camera);"
+        " return {renderer: h.rendererName, software: h.software, calls: r.info.render.calls,"
+        " triangles: r.info.render.triangles, pixels: r.domElement.width * r.domElement.height}; })()"
+    )
+
+    def cost() -> float | None:
+        page.evaluate(DRAW_SYNC, 4)
+        samples = []
+        for _ in range(5):
+            before = chromium_cpu_ms("gpu-process")
+            page.evaluate(DRAW_SYNC, 10)
+            after = chromium_cpu_ms("gpu-process")
+            if before is None or after is None:
+                return None
+            samples.append((after - before) / 10)
+        return round(statistics.median(samples), 1)
+
+    whole = cost()
+    parts: dict[str, float | None] = {}
+    last = whole
+    for name, expression in PARTS:
+        page.evaluate(
+            f"(() => {{ const f = window.twinverse.factory; {expression}.visible = false; }})()"
+        )
+        now = cost()
+        parts[name] = None if now is None or last is None else round(last - now, 1)
+        last = now
+    parts["clear and the rest"] = last
+    # Down to one line, where the floor fills the view: the case dynamic resolution is for.
+    page.evaluate(CLOSE_UP)
+    close_full = cost()
+    page.evaluate("window.twinverse.host.renderer.setPixelRatio(0.5)")
+    close_half = cost()
+    context.close()
+    return {"frame_renderer": info["renderer"], "frame_software": info["software"],
+            "frame_draw_calls": info["calls"], "frame_triangles": info["triangles"],
+            "frame_pixels": info["pixels"], "frame_cpu_ms": whole, "frame_cpu_ms_parts": parts,
+            "frame_cpu_ms_close_up": close_full, "frame_cpu_ms_close_up_half_resolution": close_half}  # fmt: skip
+
+
+# 10 Hz of state changes for every machine, the camera orbiting on every animation frame (so
+# every frame is drawn), input latency from each real mouse move to the next animation frame.
+FEED = """([ids, seconds]) => {
+  const app = window.twinverse, host = app.host, states = ['running', 'idle', 'blocked', 'down'];
+  const run = {tick: 0, applied: 0, latency: [], frames0: host.frames, ticks0: host.ticks, t0: performance.now()};
+  const canvas = host.renderer.domElement;
+  const onMove = (e) => {
+    const at = e.timeStamp;
+    requestAnimationFrame(() => run.latency.push(performance.now() - at));
+  };
+  canvas.addEventListener('pointermove', onMove);
+  const timer = setInterval(() => {
+    const changes = ids.map((id, i) => ({entity: id, property: 'state', value: states[(i + run.tick) % 4]}));
+    app.live.onChanges(changes); run.tick += 1; run.applied += changes.length;
+  }, 100);
+  const orbit = () => {
+    if (run.over) return;
+    const c = host.camera.position, t = host.controls.target, a = 0.004;
+    const dx = c.x - t.x, dz = c.z - t.z;
+    c.x = t.x + dx * Math.cos(a) - dz * Math.sin(a); c.z = t.z + dx * Math.sin(a) + dz * Math.cos(a);
+    requestAnimationFrame(orbit);
+  };
+  requestAnimationFrame(orbit);
+  window.__feed = run;
+  run.done = new Promise((resolve) => setTimeout(() => {
+    run.over = true; clearInterval(timer); canvas.removeEventListener('pointermove', onMove);
+    const s = (performance.now() - run.t0) / 1000;
+    resolve({seconds: s, applied_per_s: run.applied / s, frames_per_s: (host.frames - run.frames0) / s,
+             animation_frames_per_s: (host.ticks - run.ticks0) / s, latency: run.latency});
+  }, seconds * 1000));
+  return true;
+}"""
+
+
+def heap_run(browser: Any, base: str, hash_: str, seconds: float) -> dict[str, object]:
+    context, page = open_factory(browser, base, hash_)
     cdp = context.new_cdp_session(page)
-    cdp.send("HeapProfiler.collectGarbage")
-    start = cdp.send("Runtime.getHeapUsage")["usedSize"]
+
+    def heap_mb() -> float:
+        cdp.send("HeapProfiler.collectGarbage")
+        return round(float(cdp.send("Runtime.getHeapUsage")["usedSize"]) / 2**20, 2)
+
     ids = page.evaluate(
         "window.twinverse.factory.field.ids().filter(id => window.twinverse.factory.items.get(id).kind === 'machine')"
     )
-    result = page.evaluate(HEAP_FEED, [ids, seconds])
-    cdp.send("HeapProfiler.collectGarbage")
-    end = cdp.send("Runtime.getHeapUsage")["usedSize"]
+    series = [heap_mb()]
+    gpu0 = chromium_cpu_ms("gpu-process")
+    frames0 = page.evaluate("window.twinverse.host.frames")
+    page.evaluate(FEED, [ids, seconds])
+    started = time.monotonic()
+    next_heap, k = started + 60, 0
+    while time.monotonic() - started < seconds:
+        k += 1
+        page.mouse.move(300 + 40 * (k % 7), 300 + 30 * (k % 5))
+        time.sleep(0.5)
+        if time.monotonic() >= next_heap and time.monotonic() - started < seconds - 5:
+            series.append(heap_mb())
+            next_heap += 60
+    result = page.evaluate("window.__feed.done")
+    frames = page.evaluate("window.twinverse.host.frames") - frames0
+    gpu1 = chromium_cpu_ms("gpu-process")
+    page.evaluate("window.__feed = null")
+    series.append(heap_mb())
     context.close()
+    latency = sorted(result["latency"])
     return {
         "heap_machines": len(ids),
         "heap_seconds": seconds,
-        "heap_updates_per_s": round(result["ticks"] * len(ids) / seconds),
-        "heap_start_mb": round(start / 2**20, 2),
-        "heap_end_mb": round(end / 2**20, 2),
-        "heap_growth_mb": round((end - start) / 2**20, 2),
-        "fps_during_updates": round(result["fps"], 1),
-    }
+        "heap_updates_asked_per_s": len(ids) * 10,
+        "heap_updates_per_s": round(result["applied_per_s"]),
+        "heap_start_mb": series[0],
+        "heap_end_mb": series[-1],
+        "heap_growth_mb": round(series[-1] - series[0], 2),
+        "heap_mb_by_minute": series,
+        "fps_during_updates": round(result["frames_per_s"], 1),
+        "animation_frames_per_s": round(result["animation_frames_per_s"], 1),
+        "frame_cpu_ms_during_updates": None if gpu0 is None or gpu1 is None or not frames
+        else round((gpu1 - gpu0) / frames, 1),
+        "input_latency_ms_median": round(latency[len(latency) // 2], 1) if latency else None,
+        "input_latency_ms_p95": round(latency[int(len(latency) * 0.95)], 1) if latency else None,
+    }  # fmt: skip
 
 
 def main() -> None:
@@ -206,6 +348,14 @@ def main() -> None:
                 "first_frame_2000_ms": round(big),
                 "first_frame_2000_vs_world": round(big / world, 2),
             }
+            parts = frame_breakdown(browser, base, "#site=86.1999.bigco|86.1999.bigco/plant")
+            print(f"frame of the 2,000-machine plant ({parts['frame_renderer']}, "
+                  f"{parts['frame_draw_calls']} draw calls, {parts['frame_pixels']:,} pixels): "
+                  f"{parts['frame_cpu_ms']} ms GPU-process CPU; by part: "
+                  + ", ".join(f"{k} {v}" for k, v in parts["frame_cpu_ms_parts"].items()))  # fmt: skip
+            print(f"  close-up over one line: {parts['frame_cpu_ms_close_up']} ms at full resolution, "
+                  f"{parts['frame_cpu_ms_close_up_half_resolution']} ms at half")  # fmt: skip
+            figures |= parts
             machines = [
                 e.id for e in ws.graph("86.1999.bigco").entities() if e.kind.value == "machine"
             ]
@@ -222,9 +372,13 @@ def main() -> None:
                 "#site=86.1999.bigco|86.1999.bigco/plant",
                 30.0 if args.quick else 600.0,
             )
-            print(f"JS heap, {heap['heap_machines']} machines at 10 Hz for {heap['heap_seconds']:.0f} s: "
-                  f"{heap['heap_start_mb']} MiB → {heap['heap_end_mb']} MiB ({heap['heap_growth_mb']:+} MiB), "
-                  f"{heap['fps_during_updates']} frames/s meanwhile")  # fmt: skip
+            print(f"JS heap, {heap['heap_machines']} machines at 10 Hz for {heap['heap_seconds']:.0f} s, "
+                  f"camera orbiting: {heap['heap_start_mb']} MiB → {heap['heap_end_mb']} MiB "
+                  f"({heap['heap_growth_mb']:+} MiB; by minute {heap['heap_mb_by_minute']}); "
+                  f"{heap['heap_updates_per_s']} of {heap['heap_updates_asked_per_s']} updates/s applied, "
+                  f"{heap['fps_during_updates']} frames/s drawn ({heap['frame_cpu_ms_during_updates']} ms "
+                  f"GPU-process CPU each), input latency median {heap['input_latency_ms_median']} ms, "
+                  f"p95 {heap['input_latency_ms_p95']} ms")  # fmt: skip
             figures |= heap
             browser.close()
     print(json.dumps(figures))

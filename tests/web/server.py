@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
+import yaml
 
 from twinverse.api import create_app
 from twinverse.identity import Role
@@ -20,6 +21,40 @@ from twinverse.workspace import Workspace
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
 TENANT = "demo"
+BIG_PREFIX = "86.1999.bigco"
+BIG_SITE = f"{BIG_PREFIX}/plant"
+MACHINE_KINDS = (
+    "press",
+    "welding",
+    "robot-cell",
+    "cnc",
+    "oven",
+    "assembly",
+    "test-bench",
+    "packaging",
+)
+
+
+def big_plant(path: Path, lines: int = 100, per_line: int = 20, people: int = 50) -> Path:
+    """A generated plant: ``lines`` × ``per_line`` machines (laid out by the page) and ``people``."""
+    doc = {
+        "twinverse": 1,
+        "enterprise": {"id": "bigco", "prefix": BIG_PREFIX, "name": "Big Co"},
+        "sites": [{
+            "id": "plant", "name": "Big plant", "country": "DE",
+            "location": {"lat": 50.0, "lon": 8.0}, "timezone": "Europe/Berlin",
+            "areas": [{"id": "hall", "lines": [
+                {"id": f"l{n:03d}", "machines": [
+                    {"id": f"m{n:03d}-{m:02d}", "kind": MACHINE_KINDS[(n + m) % len(MACHINE_KINDS)],
+                     "cycle_time": "40 s"}
+                    for m in range(per_line)]}
+                for n in range(lines)]}],
+        }],
+        "people": [{"id": f"p{i:02d}", "name": f"Person {i}", "role": "operator", "site": "plant"}
+                   for i in range(people)],
+    }  # fmt: skip
+    path.write_text(yaml.safe_dump(doc))
+    return path
 
 
 def free_port() -> int:

@@ -103,6 +103,7 @@ export class App {
     this.factory = new FactoryView(data, {
       onSelect: (id) => this.select(id),
       onMoved: (id, xy) => this.edit(id, 'position', xy),
+      token: this.api.token,
     });
     this.host.show(this.factory);
     this.factory.scene.add(this.presence.group);
@@ -151,8 +152,8 @@ export class App {
       for (const n of m.annotations) this.factory?.pin(n);
     });
     c.on('joined', (p) => { this.people.set(p.id, p); this.presence.join(p); this.#people(); this.chat.system(`${p.name} joined`); });
-    c.on('left', ({ id }) => { const p = this.people.get(id); this.people.delete(id); this.presence.leave(id); this.#people(); if (p) this.chat.system(`${p.name} left`); });
-    c.on('poses', ({ poses }) => { for (const p of poses) this.presence.pose(p, this.view, (id) => this.#locate(id)); });
+    c.on('left', ({ id }) => { const p = this.people.get(id); this.people.delete(id); this.presence.leave(id); this.host.invalidate(); this.#people(); if (p) this.chat.system(`${p.name} left`); });
+    c.on('poses', ({ poses }) => { for (const p of poses) this.presence.pose(p, this.view, (id) => this.#locate(id)); this.host.invalidate(); });
     c.on('chat', (m) => this.chat.add(m));
     c.on('annotation', (n) => { (this.notes ??= []).push(n); this.factory?.pin(n); this.inspector?.addNote(n); });
     c.on('edited', (m) => {

@@ -29,6 +29,23 @@ export class Labels {
     return sprite;
   }
 
+  // Level of detail for many labels: only the `max` nearest to `eye`, and only within
+  // `within` metres (farther text is too small to read but costs a draw call each).
+  // True when the set of shown labels changed.
+  showNearest(eye, { max = 12, within = 120 } = {}) {
+    const near = new Set(this.group.children
+      .map((sprite) => [sprite.position.distanceTo(eye), sprite])
+      .filter(([d]) => d <= within)
+      .sort((a, b) => a[0] - b[0])
+      .slice(0, max)
+      .map(([, sprite]) => sprite));
+    let changed = false;
+    for (const sprite of this.group.children) {
+      if (sprite.visible !== near.has(sprite)) { sprite.visible = near.has(sprite); changed = true; }
+    }
+    return changed;
+  }
+
   remove(sprite) {
     this.group.remove(sprite);
     sprite.material.map.dispose();

@@ -134,10 +134,11 @@ export class WorldView {
       node.userData.item.status = value;
       node.material.color.set(SITE_STATUS_COLOURS[value] ?? SITE_STATUS_COLOURS.normal);
       node.material.emissive.copy(node.material.color);
+      this.host?.invalidate();
     }
   }
 
-  update() {}
+  update() { return false; }
 
   dispose() {
     const el = this.host?.renderer.domElement;

@@ -5,6 +5,8 @@ Two parts live here because both exist only for the browser front end:
 - **Static files.** ``/`` is ``web/index.html``; ``/web/…`` serves the ES
   modules and styles of ``web/``; ``/vendor/three/…`` serves three.js as
   installed from npm into ``web/node_modules`` (no CDN: plants run air-gapped).
+  ``/models/{prefix}/…`` serves the glTF files a scenario gives for its
+  machines (``model:``), from beside the scenario file, to those who see the twin.
 - **``/collab``**, a WebSocket per participant of a twin (protocol in
   ``docs/web.md``): presence (name, colour, camera, the entity pointed at) and
   chat are fanned out to the room; annotations and design edits become events
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Final, Literal
+from urllib.parse import quote
 
 import anyio
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
@@ -49,7 +52,7 @@ from twinverse.twin.ids import is_within, prefix_of
 from twinverse.twin.instant import format_instant
 from twinverse.twin.model import Entity, EntityKind, GeoPoint, RelationKind
 from twinverse.twin.quantity import Quantity
-from twinverse.workspace import Workspace
+from twinverse.workspace import ScenarioNotKeptError, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +74,32 @@ MEDIA_TYPES: Final = MappingProxyType(
         ".gltf": "model/gltf+json",
     }
 )
+# A machine's glTF and what it refers to (buffers, textures).
+MODEL_MEDIA_TYPES: Final = MappingProxyType(
+    {
+        ".glb": "model/gltf-binary",
+        ".gltf": "model/gltf+json",
+        ".bin": "application/octet-stream",
+        ".png": "image/png",
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+        ".webp": "image/webp",
+        ".ktx2": "image/ktx2",
+    }
+)
 
 
 # ---------------------------------------------------------------- static files
-def _static(root: Path, relative: str, *, what: str) -> Response:
+def _static(
+    root: Path,
+    relative: str,
+    *,
+    what: str,
+    media_types: MappingProxyType[str, str] = MEDIA_TYPES,
+) -> Response:
     """A file below ``root``; never one outside it, never a directory listing."""
     target = (root / relative).resolve()
-    media = MEDIA_TYPES.get(target.suffix)
+    media = media_types.get(target.suffix.lower())
     if not target.is_relative_to(root.resolve()) or media is None or not target.is_file():
         return problem(404, "Not found", f"no {what} {relative!r}", "not-found")
     # no-cache: the browser revalidates, so a new version of a module is never mixed with old ones.
@@ -108,6 +130,29 @@ def three_file(path: str) -> Response:
     if not path.startswith(THREE_PARTS):
         return problem(404, "Not found", f"no three.js file {path!r}", "not-found")
     return _static(THREE_DIR, path, what="three.js file")
+
+
+@router.get("/models/{prefix}/{path:path}", tags=["web"])
+def model_file(prefix: str, path: str, ws: WorkspaceDep, who: PrincipalDep) -> Response:
+    """A file of a machine's glTF model, from the directory of the twin's scenario file.
+
+    The scenario's ``model:`` is a path relative to that file (or a URL, which the
+    page loads itself). Only model files (glTF, buffers, textures) are served, and
+    only from below that directory. A twin the caller cannot see is a 404; one
+    without a kept scenario document has no models (404).
+    """
+    try:
+        loaded = ws.scenario(prefix, who)
+    except ScenarioNotKeptError:
+        return problem(404, "Not found", f"twin {prefix!r} has no scenario here", "not-found")
+    return _static(Path(loaded.file).parent, path, what="model file", media_types=MODEL_MEDIA_TYPES)
+
+
+def model_url(entity_id: str, model: str) -> str:
+    """Where the page loads a machine's model: a URL as given, a path through ``/models``."""
+    if model.startswith(("http://", "https://")):
+        return model
+    return f"/models/{prefix_of(entity_id)}/{quote(model.lstrip('/'))}"
 
 
 # ---------------------------------------------------------------- the scene
@@ -156,6 +201,8 @@ def scene_item(entity: Entity) -> dict[str, Any]:
     location = p.get("location")
     if isinstance(location, GeoPoint):
         item["location"] = [location.lat, location.lon]
+    if isinstance(p.get("model"), str) and p["model"]:
+        item["model"] = model_url(entity.id, p["model"])
     for name in ("capacity", "length"):
         if isinstance(p.get(name), Quantity):
             item[name] = p[name].value
