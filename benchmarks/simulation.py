@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import resource
 import sys
 import time
@@ -124,14 +125,21 @@ def main() -> int:
     warmup = time.perf_counter() - t0
     print(f"warm-up (numba compile or cache load): {warmup:.2f} s")
 
-    t0 = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    t0, cpu0 = time.perf_counter(), time.process_time()
     study = run_study(scenario, FIVE, replications=reps, seed=2026)
-    ours = time.perf_counter() - t0
+    ours, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    load = max(load_before, os.getloadavg()[0])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     runs = reps * len(study.results)
     print(
         f"twinverse: baseline + {len(FIVE)} scenarios × {reps} replications = {runs} runs "
         f"in {ours:.2f} s ({runs / ours:.0f} runs/s), peak RSS {peak_mb:.0f} MB"
+    )
+    # CPU time hardly changes when other jobs share the cores; wall-clock does.
+    print(
+        f"  process CPU time {cpu:.2f} s ({cpu / runs * 1e3:.3f} ms a replication-year, "
+        f"all threads); load average {load:.1f} on {os.cpu_count()} CPUs"
     )
     for r in study.results:
         fill = r.estimate("fill_rate")
@@ -178,6 +186,9 @@ def main() -> int:
                 "scenarios": len(study.results),
                 "seconds": round(ours, 3),
                 "runs_per_second": round(runs / ours, 1),
+                "cpu_seconds": round(cpu, 3),
+                "cpu_ms_per_run": round(cpu / runs * 1e3, 4),
+                "load_average": round(load, 2),
                 "warmup_seconds": round(warmup, 3),
                 "peak_rss_mb": round(peak_mb),
                 "reference_seconds_per_run": round(per_run, 4),

@@ -52,7 +52,9 @@ def test_stock_and_down_machines_are_read_as_of_a_time(twin: tuple[Workspace, Cl
     line = model.lines[_busiest_line(model)]
     machines = line.id.split("/", 2)[2].split("+")
     held = next(
-        p for p in model.points if p.kind is PointKind.BOUGHT and p.node in {w.id for w in scenario.warehouses}
+        p
+        for p in model.points
+        if p.kind is PointKind.BOUGHT and p.node in {w.id for w in scenario.warehouses}
     )
     before = clock.now
     clock.now += 3600 * NS_PER_S

@@ -1,10 +1,12 @@
 """The supply-network simulator: a block of replications, compiled and run on threads.
 
 :func:`compile_arrays` turns a :class:`NetworkModel` into flat arrays once;
-:func:`run_block` draws every random number of a block with numpy (demand
-noise, lead times), flattens the block's :class:`Plan`, and runs the compiled
-day loop of :mod:`twinverse.sim.network.kernel` over the replications, split
-across threads (the kernel releases the GIL). The order of the steps within a
+:func:`run_block` draws a block's demand noise (and lead times of kinds
+without a closed-form inverse) with numpy and the seed of the kernel's
+lead-time stream, flattens the block's :class:`Plan`, sizes each edge's ring
+of arrival days (:func:`edge_rings`), and runs the compiled day loop of
+:mod:`twinverse.sim.network.kernel` over the replications, split across
+threads (the kernel releases the GIL). The order of the steps within a
 day and what each means is the contract of ``docs/simulation-network.md``; the
 SimPy reference model in ``benchmarks/reference/network_simpy.py`` implements
 the same contract one replication at a time, and the tests compare the two.
@@ -32,7 +34,6 @@ from twinverse.twin.distribution import DistKind
 # Failing a customer: the node's customer backlog exceeds this many days of its mean demand.
 FAIL_DAYS = 0.5
 
-_EFFECT_CODE = {effect: code for code, effect in enumerate(Effect)}
 _PROFILE_CODE = {
     Profile.CUT: kernel.CUT,
     Profile.RAISE: kernel.RAISE,
@@ -47,28 +48,32 @@ _INVERSE = {
     DistKind.EXPONENTIAL: (kernel.EXPONENTIAL, ("mean",)),
     DistKind.WEIBULL: (kernel.WEIBULL, ("scale", "shape")),
 }
+# Kinds with a largest value, and the parameter that holds it.
+_BOUNDED = {DistKind.CONSTANT: "value", DistKind.UNIFORM: "high", DistKind.TRIANGULAR: "high"}
 
 
 @dataclass(slots=True)
 class LeadTable:
     """Per-edge lead-time distributions in the kernel's form.
 
-    ``code``/``params`` say how a draw becomes days; ``column`` is the edge's
-    column in the block's draw array, -1 for a constant (nothing to draw).
-    Kinds without a closed-form inverse (normal, lognormal, gamma) are drawn
-    with numpy and handed over as values (:data:`kernel.DRAWN`).
+    ``code``/``params`` say how a uniform becomes days (the kernel makes the
+    uniforms). Kinds without a closed-form inverse (normal, lognormal, gamma)
+    are drawn with numpy and handed over as values (:data:`kernel.DRAWN`):
+    ``column`` is such an edge's column in the block's draw array, else -1.
     """
 
     dists: list[Dist]
     code: np.ndarray
     params: np.ndarray  # (E, 3)
     column: np.ndarray
+    longest: np.ndarray  # (E,) the longest lead time a draw can give, +inf if unbounded
 
     @classmethod
     def of(cls, dists: list[Dist]) -> LeadTable:
         code = np.zeros(len(dists), dtype=np.int64)
         params = np.zeros((len(dists), 3))
         column = np.full(len(dists), -1, dtype=np.int64)
+        longest = np.full(len(dists), np.inf)
         drawn = 0
         for i, d in enumerate(dists):
             named = dict(d.params)
@@ -77,18 +82,21 @@ class LeadTable:
                 params[i, : len(names)] = [named[n] for n in names]
             else:
                 code[i] = kernel.DRAWN
-            if d.kind is not DistKind.CONSTANT:
                 column[i] = drawn
                 drawn += 1
-        return cls(dists, code, params, column)
+            if d.kind in _BOUNDED:
+                longest[i] = named[_BOUNDED[d.kind]]
+        return cls(dists, code, params, column, longest)
 
     def draw(self, rng: np.random.Generator, R: int, T: int) -> np.ndarray:
-        """A ``(R, T, columns)`` float32 array: uniforms, or values for numpy-drawn kinds."""
+        """A ``(T, columns, R)`` float32 array of lead times of the numpy-drawn kinds.
+
+        Replications are the last axis, so the kernel's lanes read them side by side.
+        """
         cols = np.flatnonzero(self.column >= 0)
-        out = rng.random((R, T, cols.size), dtype=np.float32)
+        out = np.empty((T, cols.size, R), dtype=np.float32)
         for j, e in enumerate(cols):
-            if self.code[e] == kernel.DRAWN:
-                out[:, :, j] = self.dists[e].sample(rng, (R, T))
+            out[:, j, :] = self.dists[e].sample(rng, (T, R))
         return out
 
 
@@ -141,7 +149,7 @@ class Compiled:
     holding: np.ndarray
     unit_value: np.ndarray
     mean_demand: np.ndarray
-    ring: int
+    ring: int  # days the start's pipeline may span (warm_days < ring)
     shares: np.ndarray  # (E,) standing shares without mitigations
 
 
@@ -294,8 +302,8 @@ class _FlatPlan:
     profile: np.ndarray
     severity: np.ndarray
     t_ptr: np.ndarray
-    t_effect: np.ndarray
-    t_index: np.ndarray
+    t_row: np.ndarray  # row of the kernel's factor table each target scales
+    lead_factor: np.ndarray  # (E,) the largest factor the plan can put on an edge's lead time
     fb_primary: np.ndarray
     fb_ptr: np.ndarray
     fb_alt: np.ndarray
@@ -305,16 +313,23 @@ class _FlatPlan:
 
 def _flatten(plan: Plan, c: Compiled, R: int) -> _FlatPlan:
     W = len(plan.windows)
-    t_ptr, t_effect, t_index = [0], [], []
+    t_ptr: list[int] = [0]
+    t_row: list[int] = []
     # Energy targets are model production rows; the kernel holds rows in depth order.
     kernel_row = np.empty(len(c.row_order), dtype=np.int64)
     kernel_row[c.row_order] = np.arange(len(c.row_order))
+    # The kernel's factor table: one block of rows per effect, in the order of Effect.
+    sizes = [c.L, len(c.sup_point), c.E, c.D, c.E, c.D, len(c.row_order)]
+    first_row = dict(zip(Effect, np.cumsum([0, *sizes[:-1]]).tolist(), strict=True))
+    lead_factor = np.ones(c.E)
     for w in plan.windows:
         for effect, idx in w.targets.items():
             idx = kernel_row[idx] if effect is Effect.ENERGY_COST else idx
-            t_effect.extend([_EFFECT_CODE[effect]] * len(idx))
-            t_index.extend(int(i) for i in idx)
-        t_ptr.append(len(t_index))
+            t_row.extend(first_row[effect] + int(i) for i in idx)
+            if effect is Effect.EDGE_LEAD and w.profile is not Profile.CLOSE:
+                # no profile's factor exceeds 1 + |severity|; overlapping windows multiply
+                lead_factor[idx] *= 1.0 + abs(w.severity)
+        t_ptr.append(len(t_row))
     primaries = list(plan.fallback)
     fb_ptr = np.cumsum([0] + [len(plan.fallback[p]) for p in primaries]).astype(np.int64)
     overtime = plan.overtime if plan.overtime is not None else np.zeros(c.L)
@@ -334,14 +349,34 @@ def _flatten(plan: Plan, c: Compiled, R: int) -> _FlatPlan:
         profile=np.array([_PROFILE_CODE[w.profile] for w in plan.windows], dtype=np.int64),
         severity=np.array([w.severity for w in plan.windows], dtype=np.float64),
         t_ptr=np.array(t_ptr, dtype=np.int64),
-        t_effect=np.array(t_effect, dtype=np.int64),
-        t_index=np.array(t_index, dtype=np.int64),
+        t_row=np.array(t_row, dtype=np.int64),
+        lead_factor=lead_factor,
         fb_primary=np.array(primaries, dtype=np.int64),
         fb_ptr=fb_ptr,
         fb_alt=np.array([a for p in primaries for a in plan.fallback[p]], dtype=np.int64),
         overtime=np.asarray(overtime, dtype=np.float64),
         premium=premium,
     )
+
+
+def edge_rings(c: Compiled, lead_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each edge's ring of future arrival days: ``(days, first row)`` in the kernel's pipeline.
+
+    A shipment lands at most its edge's longest lead time (times the largest
+    factor the plan can put on it) plus its supplier's longest lead time after
+    it leaves, rounded half up; the ring holds that many days and the current
+    one. Unbounded kinds, and anything longer than the horizon, get a ring of
+    the horizon: the kernel holds a shipment due later than that at the
+    horizon's end, which no run reaches.
+    """
+    horizon = c.model.horizon + 1
+    longest = c.edge_lead.longest * lead_factor + c.supply_lead.longest + 0.5
+    bounded = np.isfinite(longest) & (longest < horizon)
+    days = np.full(c.E, horizon, dtype=np.int64)
+    days[bounded] = np.floor(longest[bounded]).astype(np.int64) + 2  # one day spare for rounding
+    days = np.clip(np.maximum(days, c.warm_days + 1), 2, horizon)
+    first = np.concatenate([[0], np.cumsum(days)[:-1]]).astype(np.int64)
+    return days, first
 
 
 def run_block(
@@ -354,8 +389,11 @@ def run_block(
 ) -> BlockResult:
     """Simulate ``replications`` runs of ``plan`` (drawn for as many) over the model's horizon.
 
-    The result depends on ``rng`` only: every random number is drawn before
-    the replications are shared out to ``workers`` threads (default: one per CPU).
+    The result depends on ``rng`` only: numpy's draws and the seed of the
+    kernel's lead-time stream are taken before the replications are shared out
+    to ``workers`` threads (default: one per CPU), and the stream is indexed
+    by replication and day, so neither the thread count nor the lane width
+    (:data:`kernel.LANES` replications side by side) changes a run.
     """
     R, T = replications, c.model.horizon
     S, initial = c.S.copy(), c.initial.copy()
@@ -365,14 +403,17 @@ def run_block(
         initial += plan.extra_cover_days * c.mean_demand
     initial = np.where(c.made_or_bought, initial, 0.0)
     shares = plan.shares if plan.shares is not None else c.shares
+    # Replications last, so that the kernel's lanes read them side by side.
     noise = (
-        rng.standard_normal((R, T, c.D), dtype=np.float32)
+        rng.standard_normal((T, c.D, R), dtype=np.float32)
         if np.any(c.dem_sd > 0)
-        else np.zeros((R, 0, 0), dtype=np.float32)
+        else np.zeros((0, 0, R), dtype=np.float32)
     )
     lead_draws = c.edge_lead.draw(rng, R, T)
     sup_draws = c.supply_lead.draw(rng, R, T)
+    lead_seed = np.uint64(rng.integers(2**64, dtype=np.uint64))
     f = _flatten(plan, c, R)
+    ring_days, ring_first = edge_rings(c, f.lead_factor)
 
     kpis = np.zeros((R, len(kernel.KPI_NAMES)))
     daily_fill = np.zeros((R, T))
@@ -384,20 +425,21 @@ def run_block(
 
     def run(lo: int, hi: int) -> None:
         kernel.run_replications(
-            lo, hi, T, c.ring, c.model.unmet == "lost-sales",
+            lo, hi, kernel.LANES, T, c.model.unmet == "lost-sales",
             S, c.s, initial, c.bought, c.holding, c.unit_value, c.mean_demand,
             c.edge_src, c.edge_dst, c.edge_from_supply, c.edge_cost, c.edge_co2e, c.warm_days,
+            ring_days, ring_first,
             np.asarray(shares, dtype=np.float64),
             c.edge_lead.code, c.edge_lead.params, c.edge_lead.column,
             c.supply_lead.code, c.supply_lead.params, c.supply_lead.column,
-            lead_draws, sup_draws,
+            lead_draws, sup_draws, lead_seed,
             c.dem_point, c.dem_mean, c.dem_sd, c.dem_price, c.dem_cost, c.dem_co2e,
             c.dem_node, c.node_mean, noise,
             c.level_ptr, *c.level_lines, *c.level_bom,
             c.prod_point, *c.row_lines, c.row_inv_cap, *c.row_bom, c.row_qty,
             c.prod_cost, c.prod_co2e,
             c.sup_point, c.sup_cap, c.sup_of_point,
-            f.occurs, f.start, f.end, f.profile, f.severity, f.t_ptr, f.t_effect, f.t_index,
+            f.occurs, f.start, f.end, f.profile, f.severity, f.t_ptr, f.t_row,
             f.fb_primary, f.fb_ptr, f.fb_alt, f.overtime, f.premium,
             kpis, daily_fill, daily_backlog, daily_value, on_hand, backlog, open_orders,
         )  # fmt: skip
