@@ -8,35 +8,36 @@ from twinverse.schedule import Job, Machine, Operation, Operator, Option, Proble
 
 
 @st.composite
-def problems(draw: st.DrawFn, *, operators: bool = True) -> Problem:
+def problems(draw: st.DrawFn, *, operators: bool = True, plain: bool = False) -> Problem:
+    """``plain``: no setups, calendars or operators, and zero durations allowed (tabu search)."""
     n_machines = draw(st.integers(1, 4))
     families = ["a", "b", "c"][: draw(st.integers(1, 3))]
     machines = []
     for m in range(n_machines):
         closed: list[tuple[int, int]] = []
         t = draw(st.integers(5, 30))
-        for _ in range(draw(st.integers(0, 3))):
+        for _ in range(draw(st.integers(0, 0 if plain else 3))):
             length = draw(st.integers(1, 10))
             closed.append((t, t + length))
             t += length + draw(st.integers(5, 40))
-        change = draw(st.integers(0, 6))
+        change = draw(st.integers(0, 0 if plain else 6))
         machines.append(
             Machine(
                 f"m{m}",
                 closed=tuple(closed),
-                setups=Setups(change=change, same=draw(st.integers(0, 1))),
+                setups=Setups(change=change, same=draw(st.integers(0, 0 if plain else 1))),
                 initial_family=draw(st.sampled_from([None, *families])),
             )
         )
     crew: tuple[Operator, ...] = ()
     skills = ["weld", "paint"]
-    if operators and draw(st.booleans()):
+    if operators and not plain and draw(st.booleans()):
         crew = (
             Operator("ann", frozenset(skills)),
             Operator("bob", frozenset(skills[:1]), available=((0, 60), (80, 10_000))),
         )
     jobs = []
-    for j in range(draw(st.integers(1, 6))):
+    for j in range(draw(st.integers(1, 8 if plain else 6))):
         ops = []
         for _ in range(draw(st.integers(1, 4))):
             eligible = draw(
@@ -49,7 +50,10 @@ def problems(draw: st.DrawFn, *, operators: bool = True) -> Problem:
                 skill = frozenset({draw(st.sampled_from(skills))})
             ops.append(
                 Operation(
-                    tuple(Option(f"m{m}", draw(st.integers(1, 12))) for m in eligible), skill=skill
+                    tuple(
+                        Option(f"m{m}", draw(st.integers(0 if plain else 1, 12))) for m in eligible
+                    ),
+                    skill=skill,
                 )
             )
         release = draw(st.integers(0, 20))

@@ -13,11 +13,15 @@ class Strategy(StrEnum):
     """How the solver spends its time after the dispatch heuristics."""
 
     AUTO = "auto"
-    """one CP-SAT model on part of the time, then large-neighbourhood search if not proven"""
+    """the portfolio: tabu search where it applies (small problems then hand over to one
+    CP-SAT model to prove or improve), else one CP-SAT model on part of the time and
+    large-neighbourhood search if not proven"""
     CPSAT = "cpsat"
     """one CP-SAT model on all of the time (the textbook approach)"""
     LNS = "lns"
     """large-neighbourhood search from the start"""
+    TABU = "tabu"
+    """the tabu search all the time (problems it does not model are solved as by AUTO)"""
     DISPATCH = "dispatch"
     """the best dispatch rule only"""
 
@@ -48,15 +52,22 @@ class SolverSettings:
     """seconds per neighbourhood solve"""
     lns_above: int = 400
     """AUTO: problems with at most this many operations get the one model all the time"""
+    tabu_share: float = 0.3
+    """AUTO: share of the time the tabu search gets on problems of at most ``prove_up_to``
+    operations before one CP-SAT model, hinted with its best, tries to prove it optimal"""
+    prove_up_to: int = 150
+    """AUTO: larger problems the tabu search models get all the time"""
     circuit_limit: int = 160
     """machines with setups and more operations than this keep the warm start's sequence"""
     stability: Stability | None = None
     target: float | None = None
-    """stop as soon as the objective reaches this value (benchmarks: a best-known bound)"""
+    """stop the heuristic phases as soon as the objective reaches this value (benchmarks: a
+    best-known bound); a small problem's one CP-SAT model still runs to prove it optimal"""
 
 
 class Phase(StrEnum):
     DISPATCH = "dispatch"
+    TABU = "tabu"
     CPSAT = "cpsat"
     LNS = "lns"
     DONE = "done"
@@ -89,9 +100,9 @@ class Progress:
 
 class SolveStatus(StrEnum):
     OPTIMAL = "optimal"
-    """proven optimal by CP-SAT"""
+    """proven optimal by CP-SAT, or equal to the makespan's lower bound"""
     FEASIBLE = "feasible"
-    """improved or confirmed by CP-SAT, not proven optimal"""
+    """improved by the tabu search or improved or confirmed by CP-SAT, not proven optimal"""
     HEURISTIC = "heuristic"
     """the dispatch rule's schedule (CP-SAT found nothing better in time, or was not asked)"""
 
