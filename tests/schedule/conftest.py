@@ -15,3 +15,11 @@ def fjsp_dir() -> Path:
     if not (FJSP / "instances.json").exists():
         pytest.skip(f"the FJSP benchmark data is absent ({FJSP}); see ../shared/data/README.md")
     return FJSP
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_tabu_kernels() -> None:
+    """Compile the tabu search once before any time-limited solve is measured."""
+    from twinverse.schedule.tabu import warm_up
+
+    warm_up()

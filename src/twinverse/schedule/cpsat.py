@@ -15,8 +15,10 @@ precedences), but may move in time. The full model relaxes everything.
 Machines with setups and more than ``circuit_limit`` operations keep the
 incumbent's sequence in every model (they are only re-timed).
 
-:func:`solve` runs dispatch → one model → LNS as :class:`SolverSettings` says
-and reports :class:`Progress` through a callback.
+:func:`solve` runs the portfolio :class:`SolverSettings` asks for — dispatch, then
+on problems the tabu search models (:func:`twinverse.schedule.tabu.unsupported`)
+the tabu search and, on small ones, one model to prove its result optimal;
+otherwise one model and LNS — and reports :class:`Progress` through a callback.
 """
 
 from __future__ import annotations
@@ -40,7 +42,13 @@ from twinverse.schedule.settings import (
     Strategy,
 )
 from twinverse.schedule.solution import Schedule, measure
-from twinverse.schedule.tabu import TabuSettings, makespan_lower_bound, tabu_search, unsupported
+from twinverse.schedule.tabu import (
+    TabuSettings,
+    makespan_lower_bound,
+    tabu_search,
+    unsupported,
+    warm_up,
+)
 
 ProgressCallback = Callable[[Progress], None]
 SCALE = 100  # objective weights are kept to two decimals
@@ -462,6 +470,18 @@ def solve(
     dispatch heuristic cannot place an operation.
     """
     settings = settings or SolverSettings()
+    small = problem.operation_count <= settings.prove_up_to
+    modelled = (
+        unsupported(problem, settings.objective, stability=settings.stability is not None) is None
+    )
+    strategy = settings.strategy
+    if strategy is Strategy.TABU and not modelled:
+        strategy = Strategy.AUTO
+    tabu_fits = modelled and strategy in (Strategy.AUTO, Strategy.TABU)
+    if tabu_fits:
+        # Compiling the kernels (once per install, 15–20 s; a cache load otherwise) cannot be
+        # interrupted, so it would overrun the limit anyway: it is not counted as search time.
+        warm_up()
     t0 = clock()
     history: list[Progress] = []
     bound: float | None = None
@@ -483,14 +503,6 @@ def solve(
     def remaining() -> float:
         return settings.time_limit - (clock() - t0)
 
-    small = problem.operation_count <= settings.prove_up_to
-    modelled = (
-        unsupported(problem, settings.objective, stability=settings.stability is not None) is None
-    )
-    strategy = settings.strategy
-    if strategy is Strategy.TABU and not modelled:
-        strategy = Strategy.AUTO
-    tabu_fits = modelled and strategy in (Strategy.AUTO, Strategy.TABU)
     if tabu_fits:
         share = settings.tabu_share if small and strategy is Strategy.AUTO else 1.0
         weight = settings.objective.makespan

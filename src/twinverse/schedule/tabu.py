@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from twinverse.schedule import tabu_kernel as kernel
-from twinverse.schedule.problem import Assignment, Problem
+from twinverse.schedule.problem import Assignment, Job, Machine, Operation, Option, Problem
 from twinverse.schedule.solution import Objective, Schedule
 
 IntArray = NDArray[np.int64]
@@ -281,6 +281,35 @@ def _worker(
         shared.iterations += int(counters[kernel.IT])
         shared.restarts += int(counters[kernel.SINCE_RESTART])
     return int(counters[kernel.BEST]), worker, best_sol
+
+
+def warm_up() -> float:
+    """Compile (or load from numba's disk cache) the kernels; returns the seconds it took.
+
+    The first search in a process pays this otherwise, inside its time limit: about
+    15–20 s when the cache is cold (after an install or an edit of the kernels).
+    """
+    t0 = time.perf_counter()
+    problem = Problem(
+        tuple(
+            Job(
+                f"j{j}", tuple(Operation((Option(f"m{(j + k) % 2}", 1 + j + k),)) for k in range(2))
+            )
+            for j in range(2)
+        ),
+        (Machine("m0"), Machine("m1")),
+        name="warm-up",
+    )
+    start = Schedule.of(
+        [
+            Assignment("j0", 0, "m0", 0, 1),
+            Assignment("j1", 0, "m1", 0, 2),
+            Assignment("j0", 1, "m1", 2, 4),
+            Assignment("j1", 1, "m0", 2, 5),
+        ]
+    )
+    tabu_search(problem, start, TabuSettings(time_limit=60, max_iterations=5))
+    return time.perf_counter() - t0
 
 
 def tabu_search(

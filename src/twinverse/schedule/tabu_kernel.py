@@ -15,8 +15,10 @@ ranked by the Balas–Vazacopoulos estimate (new heads and tails of the moved
 stretch only, O(block) per move) and are kept cycle-free by their feasibility
 conditions. For flexible problems a critical operation may also move to
 another eligible machine at any position that cannot create a cycle
-(Mastrolilli–Gambardella style); those estimates are rougher, so the best few
-candidates are evaluated exactly before one is taken.
+(Mastrolilli–Gambardella style), ranked by the longest path through it there.
+The best-ranked move is made and evaluated exactly; with ``params[EXACT] > 1``
+that many candidates are evaluated and the best taken (slower per move, and no
+better per second on the Brandimarte instances).
 
 Tabu attributes: after a move, the precedences it reversed (operation pairs)
 and the machine an operation left are forbidden for a random tenure; a tabu
