@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli.test_cli import twinverse as run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "global-network.yaml"
 
 
 def twinverse(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TWINVERSE_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
-    env.pop("TWINVERSE_DEBUG", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "twinverse", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
+    return run_cli(tmp_path, *args, check=check, timeout=300)
 
 
 @pytest.fixture

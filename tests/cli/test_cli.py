@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 
-def twinverse(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def twinverse(
+    tmp_path: Path, *args: str, check: bool = True, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TWINVERSE_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
     env.pop("TWINVERSE_DEBUG", None)
     result = subprocess.run(
@@ -19,7 +21,7 @@ def twinverse(tmp_path: Path, *args: str, check: bool = True) -> subprocess.Comp
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=timeout,
     )
     assert "Traceback" not in result.stderr, result.stderr
     if check:

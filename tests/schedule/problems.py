@@ -68,3 +68,22 @@ def problems(draw: st.DrawFn, *, operators: bool = True, plain: bool = False) ->
             )
         )
     return Problem(tuple(jobs), tuple(machines), crew)
+
+
+# ft06 (Fisher & Thompson 1963): 6 jobs × 6 machines, optimum 55.
+FT06_MACHINES = [
+    [2, 0, 1, 3, 5, 4],
+    [1, 2, 4, 5, 0, 3],
+    [2, 3, 5, 0, 1, 4],
+    [1, 0, 2, 3, 4, 5],
+    [2, 1, 4, 5, 0, 3],
+    [1, 3, 5, 0, 4, 2],
+]
+FT06_TIMES = [
+    [1, 3, 6, 7, 3, 6],
+    [8, 5, 10, 10, 10, 4],
+    [5, 4, 8, 9, 1, 7],
+    [5, 5, 5, 3, 8, 9],
+    [9, 3, 5, 4, 3, 1],
+    [3, 3, 9, 10, 4, 1],
+]

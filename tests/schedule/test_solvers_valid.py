@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from tests.schedule.problems import problems
+from tests.schedule.problems import FT06_MACHINES, FT06_TIMES, problems
 from twinverse.schedule import (
     DispatchRule,
     Objective,
@@ -51,23 +51,7 @@ def test_small_job_shop_is_proven_optimal() -> None:
     from twinverse.schedule import job_shop
 
     # ft06 (Fisher & Thompson 1963), optimum 55
-    machines = [
-        [2, 0, 1, 3, 5, 4],
-        [1, 2, 4, 5, 0, 3],
-        [2, 3, 5, 0, 1, 4],
-        [1, 0, 2, 3, 4, 5],
-        [2, 1, 4, 5, 0, 3],
-        [1, 3, 5, 0, 4, 2],
-    ]
-    times = [
-        [1, 3, 6, 7, 3, 6],
-        [8, 5, 10, 10, 10, 4],
-        [5, 4, 8, 9, 1, 7],
-        [5, 5, 5, 3, 8, 9],
-        [9, 3, 5, 4, 3, 1],
-        [3, 3, 9, 10, 4, 1],
-    ]
-    problem = job_shop(times, machines, name="ft06")
+    problem = job_shop(FT06_TIMES, FT06_MACHINES, name="ft06")
     result = solve(problem, SolverSettings(time_limit=10, workers=2, seed=1))
     assert result.status is SolveStatus.OPTIMAL
     assert result.figures.makespan == 55

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.schedule.problems import problems
+from tests.schedule.problems import FT06_MACHINES, FT06_TIMES, problems
 from twinverse.schedule import (
     Job,
     Machine,
@@ -32,23 +32,6 @@ from twinverse.schedule.tabu import (
     tabu_search,
     unsupported,
 )
-
-FT06_MACHINES = [
-    [2, 0, 1, 3, 5, 4],
-    [1, 2, 4, 5, 0, 3],
-    [2, 3, 5, 0, 1, 4],
-    [1, 0, 2, 3, 4, 5],
-    [2, 1, 4, 5, 0, 3],
-    [1, 3, 5, 0, 4, 2],
-]
-FT06_TIMES = [
-    [1, 3, 6, 7, 3, 6],
-    [8, 5, 10, 10, 10, 4],
-    [5, 4, 8, 9, 1, 7],
-    [5, 5, 5, 3, 8, 9],
-    [9, 3, 5, 4, 3, 1],
-    [3, 3, 9, 10, 4, 1],
-]
 
 
 def ft06() -> Problem:
