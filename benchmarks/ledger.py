@@ -11,10 +11,10 @@ Ed25519 verification (the floor of any credential check). The last line is JSON.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +25,9 @@ from twinverse.trust.log import EntryKind, Ledger, Record
 from twinverse.trust.merkle import leaf_hash, verify_inclusion
 from twinverse.trust.note import NoteSigner
 
-QUICK = "--quick" in sys.argv
+_parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+_parser.add_argument("--quick", action="store_true", help="a 1M-entry log instead of 10M")
+QUICK = _parser.parse_args().quick
 LOG_SIZE = 1_000_000 if QUICK else 10_000_000
 BATCH = 20_000
 
