@@ -102,6 +102,12 @@ def describe_start(start: StartState) -> str:
         f"starting from the twin as of [bold]{format_instant(start.at)}[/]: "
         f"stock read at {len(start.stock)} points; machines down: {down}"
     ]
+    for cut in start.sold:
+        worst = max(cut.shares)
+        lines.append(
+            f"  sold capacity: {cut.sale.describe()} — days {cut.start}–{cut.end}, "
+            f"up to {100 * worst:.1f} % of a line resource at {cut.sale.site.rsplit('/', 1)[-1]}"
+        )
     lines += [f"  [yellow]note:[/] {n}" for n in start.notes]
     return "\n".join(lines)
 

@@ -209,12 +209,15 @@ KINDS: dict[DisruptionKind, KindRow] = {
 }
 
 
+SALE = "capacity-sale"  # a known cut, not a disruption: sold capacity (sim.network.state)
+
+
 @dataclass(slots=True)
 class Window:
     """One disruption in a block of replications: where, how hard, and when in each replication."""
 
     id: str
-    kind: DisruptionKind
+    kind: DisruptionKind | str  # a DisruptionKind, or SALE
     profile: Profile
     severity: float
     targets: Targets

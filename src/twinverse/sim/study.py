@@ -140,7 +140,7 @@ def run_study(
         for size, (sim_seq, plan_seq) in zip(blocks, streams, strict=True):
             plan = make_plan(scenario, model, spec, size, np.random.default_rng(plan_seq))
             if start is not None:
-                start.add_outages(plan, size)
+                start.add_known(plan, size)
             out.append((plan, size, sim_seq))
         return out
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from twinverse.sim.disruptions import Effect, Plan, Profile
+from twinverse.sim.disruptions import SALE, Effect, Plan, Profile
 from twinverse.sim.dist import Dist
 from twinverse.sim.network import kernel
 from twinverse.sim.network.model import NetworkModel, PointKind
@@ -464,6 +464,8 @@ def run_block(
     k["co2e_total"] = k["co2e_transport"] + k["co2e_production"]
     first = np.full(R, -1, dtype=np.int64)
     for w in plan.windows:
+        if w.kind == SALE:
+            continue  # sold capacity is planned, not a disruption to recover from
         starts = np.where(w.occurs, w.start, -1)
         first = np.where((first < 0) | ((starts >= 0) & (starts < first)), starts, first)
     return BlockResult(

@@ -137,6 +137,7 @@ class LineRef:
     site: str
     line: str
     skills: frozenset[str] = frozenset()
+    seconds_per_day: float = DAY  # machine time the group has per calendar day
 
 
 @dataclass(slots=True)
@@ -392,7 +393,8 @@ class _Compiler:
             names = set(group.split("+"))
             skills = frozenset(s for m in line.machines if m.id in names for s in m.skills)
             self.resource_index[key] = len(self.m.lines)
-            self.m.lines.append(LineRef(key, site.id, line.id, skills))
+            seconds = len(names) * work_seconds_per_day(site)
+            self.m.lines.append(LineRef(key, site.id, line.id, skills, seconds))
         return self.resource_index[key]
 
     def made_points(self) -> None:

@@ -12,6 +12,12 @@ policies); the twin, as of now or a past time, gives where things stand:
   resource it belongs to, from day 0 until it is expected back: its
   ``down_until`` instant if the twin has one, else its mean time to repair
   (``mttr``), at least one day.
+- **sold capacity**: a site's ``capacity_commitments`` (written when a capacity
+  trade settles, :mod:`twinverse.twin.commitments`) cut its line resources over
+  the sale's period. Machine-hours come out of every machine group of the site in
+  proportion to its machine time (hours per calendar day over the period against
+  the site's machine-hours per day); units of product take, on each group, the
+  time those units need there, averaged over the products the site makes.
 
 :func:`read_state` reads that from a graph; :class:`StartState` changes a
 :class:`NetworkModel` and adds the outages to every plan of a study, so the
@@ -29,8 +35,9 @@ import numpy as np
 
 from twinverse.errors import TwinverseError
 from twinverse.scenario.schema import DisruptionKind
-from twinverse.sim.disruptions import Effect, Plan, Profile, Window
+from twinverse.sim.disruptions import SALE, Effect, Plan, Profile, Window
 from twinverse.sim.network.model import DAY, NetworkModel, PointKind
+from twinverse.twin.commitments import MACHINE_HOURS, Commitment, read_commitments
 from twinverse.twin.distribution import Distribution
 from twinverse.twin.graph import TwinGraph
 from twinverse.twin.ids import prefix_of
@@ -54,11 +61,24 @@ class Outage:
     machines: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class SoldCapacity:
+    """Line resources cut by ``shares`` from day ``start`` to ``end`` (exclusive): a sale."""
+
+    sale: Commitment
+    lines: tuple[int, ...]
+    names: tuple[str, ...]  # the resources' ids, as in NetworkModel.lines
+    shares: tuple[float, ...]
+    start: int
+    end: int
+
+
 @dataclass(slots=True)
 class StartState:
     at: int  # ns since the epoch
     stock: dict[int, float] = field(default_factory=dict)  # point → on hand
     outages: list[Outage] = field(default_factory=list)
+    sold: list[SoldCapacity] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def apply(self, model: NetworkModel) -> NetworkModel:
@@ -69,8 +89,24 @@ class StartState:
         out.notes = [*out.notes, *self.notes]
         return out
 
-    def add_outages(self, plan: Plan, replications: int) -> Plan:
-        """``plan`` with the machines that are down now as breakdowns from day 0."""
+    def add_known(self, plan: Plan, replications: int) -> Plan:
+        """``plan`` with what the twin already knows: machines down now (as breakdowns from
+        day 0) and capacity sold over its periods."""
+        every = np.ones(replications, dtype=bool)
+        for cut in self.sold:
+            for line, share in zip(cut.lines, cut.shares, strict=True):
+                plan.windows.append(
+                    Window(
+                        id=f"sold:{cut.sale.trade}",
+                        kind=SALE,
+                        profile=Profile.CUT,
+                        severity=share,
+                        targets={Effect.LINE_CAPACITY: np.array([line], dtype=np.intp)},
+                        occurs=every,
+                        start=np.full(replications, cut.start, dtype=np.int64),
+                        end=np.full(replications, cut.end, dtype=np.int64),
+                    )
+                )
         for o in self.outages:
             plan.windows.append(
                 Window(
@@ -94,6 +130,18 @@ class StartState:
             "outages": [
                 {"line": o.line, "share_down": o.share_down, "days": o.days, "machines": o.machines}
                 for o in self.outages
+            ],
+            "sold_capacity": [
+                {
+                    "trade": c.sale.trade,
+                    "site": c.sale.site,
+                    "buyer": c.sale.buyer,
+                    "resource": c.sale.resource,
+                    "amount": c.sale.amount,
+                    "days": [c.start, c.end],
+                    "cut": dict(zip(c.names, c.shares, strict=True)),
+                }
+                for c in self.sold
             ],
             "notes": self.notes,
         }
@@ -123,7 +171,45 @@ def read_state(model: NetworkModel, graph: TwinGraph, at: int) -> StartState:
             else:
                 state.stock[point] = amount
     state.outages = _outages(model, graph, at, state.notes)
+    sales, notes = read_commitments(graph.entities(EntityKind.SITE))
+    state.notes += notes
+    state.sold = [c for sale in sales if (c := _sold(model, sale, at, state.notes)) is not None]
     return state
+
+
+def _sold(model: NetworkModel, sale: Commitment, at: int, notes: list[str]) -> SoldCapacity | None:
+    """The cut a sale makes on the site's line resources over the simulated days it covers."""
+    site = sale.site.removeprefix(prefix_of(sale.site) + "/")
+    day_ns = DAY * NS_PER_S
+    start = max(0, math.floor((sale.start - at) / day_ns))
+    end = min(model.horizon, math.ceil((sale.end - at) / day_ns))
+    if end <= start:
+        when = "ended before" if sale.end <= at else "starts after"
+        notes.append(f"{sale.describe()} {when} the simulated period; no effect")
+        return None
+    lines = [i for i, ref in enumerate(model.lines) if ref.site == site]
+    if not lines:
+        notes.append(f"{sale.describe()}: site {site!r} has no simulated line; no effect")
+        return None
+    per_day = sale.amount / sale.days
+    if sale.resource == MACHINE_HOURS:
+        have = sum(model.lines[i].seconds_per_day for i in lines) / 3600
+        shares = [per_day / have] * len(lines)
+    else:
+        # Each unit of the site's product mix takes 1/capacity of a resource's day.
+        made = [r for r in model.production if model.points[r.point].node == site]
+        shares = [
+            per_day * sum(1 / cap for r in made for j, cap in r.lines if j == i) / len(made)
+            for i in lines
+        ]
+    if max(shares) > 1:
+        notes.append(
+            f"{sale.describe()} is more than site {site!r} can make in that period; "
+            f"its lines are cut to nothing"
+        )
+    names = tuple(model.lines[i].id for i in lines)
+    cut = tuple(min(x, 1.0) for x in shares)
+    return SoldCapacity(sale, tuple(lines), names, cut, start, end)
 
 
 def _outages(model: NetworkModel, graph: TwinGraph, at: int, notes: list[str]) -> list[Outage]:
