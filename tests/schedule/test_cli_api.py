@@ -77,6 +77,18 @@ def test_a_bad_breakdown_option_is_a_clear_error() -> None:
     assert result.returncode == 2 and "MACHINE@START+MINUTES" in result.stderr
 
 
+def test_the_strategy_is_chosen_at_the_command_line() -> None:
+    bad = _run("schedule", LINE, "--orders", ORDERS, "--strategy", "genetic")
+    assert (
+        bad.returncode == 2
+        and "--strategy must be one of auto, cpsat, lns, tabu, dispatch" in bad.stderr
+    )
+    plan = _run("schedule", LINE, "--orders", ORDERS, "--strategy", "dispatch", "--json")
+    assert plan.returncode == 0, plan.stderr
+    phases = {p["phase"] for p in json.loads(plan.stdout)["result"]["history"]}
+    assert phases == {"dispatch", "done"}  # no search after the dispatch rules
+
+
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     store = SqliteStore(tmp_path / "store.db").open()

@@ -86,3 +86,17 @@ def test_expired_offer_and_own_offer_are_refused(service: TrustService, clock: F
     clock.advance(2 * 86400)
     with pytest.raises(TradeError, match="expired"):
         service.accept(str(offer["id"]), BUYER, 1, budget=1e6)
+
+
+def test_capacity_whose_period_is_over_cannot_be_taken(
+    service: TrustService, clock: FakeClock
+) -> None:
+    offer = _offer(
+        service,
+        clock,
+        start="2026-01-01T00:00:00Z",
+        end="2026-02-01T00:00:00Z",
+        valid_until_ns=clock.now + 10**15,
+    )
+    with pytest.raises(TradeError, match="period ended at 2026-02-01"):
+        service.accept(str(offer["id"]), BUYER, 1, budget=1e6)

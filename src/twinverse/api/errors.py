@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from twinverse.api.routers.schedule import ScheduleJobNotFoundError, ScheduleJobStateError
 from twinverse.errors import TwinverseError
 from twinverse.identity import AccessDenied, AuthenticationError
 from twinverse.identity.accounts import AccountError
@@ -42,6 +43,8 @@ STATUS: Final = MappingProxyType(
         ConflictError: 409,
         TradeNotFoundError: 404,
         EntryNotFoundError: 404,
+        ScheduleJobNotFoundError: 404,
+        ScheduleJobStateError: 409,
     }
 )
 

@@ -21,6 +21,7 @@ from twinverse.errors import TwinverseError
 if TYPE_CHECKING:
     from twinverse.schedule import Problem, Progress, Replan, SolveResult
     from twinverse.schedule.robustness import Robustness
+    from twinverse.twin.commitments import Commitment
 
 _EVENT = re.compile(r"^(?P<machine>[^@]+)@(?P<start>\d+)\+(?P<minutes>\d+)$")
 
@@ -47,6 +48,9 @@ def schedule_command(
     workers: Annotated[int, typer.Option(min=1, help="CP-SAT workers")] = 2,
     seed: Annotated[int, typer.Option(help="solver random seed")] = 0,
     objective: Annotated[str, typer.Option(help="makespan | tardiness | combined")] = "combined",
+    strategy: Annotated[
+        str, typer.Option(help="auto | cpsat | lns | tabu | dispatch (docs/scheduling.md)")
+    ] = "auto",
     max_lot: Annotated[int, typer.Option("--max-lot", min=1, help="largest lot (pieces)")] = 60,
     merge_hours: Annotated[
         float,
@@ -75,6 +79,13 @@ def schedule_command(
         float,
         typer.Option(min=0.0, max=5.0, help="variation of processing times (with --robustness)"),
     ] = 0.1,
+    from_twin: Annotated[
+        bool,
+        typer.Option(
+            "--from-twin",
+            help="leave free the capacity the site sold in settled trades (read from its twin)",
+        ),
+    ] = False,
 ) -> None:
     """Schedule orders (flexible job shop, setups, calendars, operators) with CP-SAT."""
     from twinverse.scenario import load_scenario
@@ -84,6 +95,7 @@ def schedule_command(
         Objective,
         ObjectiveKind,
         SolverSettings,
+        Strategy,
         gantt_html,
         gantt_png,
         machine_rows,
@@ -102,6 +114,13 @@ def schedule_command(
         raise ScheduleOptionError(
             f"--objective must be one of {choices}, got {objective!r}"
         ) from None
+    try:
+        how = Strategy(strategy)
+    except ValueError:
+        choices = ", ".join(k.value for k in Strategy)
+        raise ScheduleOptionError(
+            f"--strategy must be one of {choices}, got {strategy!r}"
+        ) from None
     events = [_breakdown(b) for b in breakdown or []]
     loaded = load_scenario(scenario)
     site_tz = ZoneInfo(loaded.scenario.sites[0].timezone)
@@ -112,16 +131,27 @@ def schedule_command(
             begin = dt.datetime.fromisoformat(start)
         except ValueError:
             raise ScheduleOptionError(f"--start expects an ISO date-time, got {start!r}") from None
+    sold, notes = _sold_capacity(loaded.scenario.enterprise.prefix) if from_twin else ([], [])
     problem = problem_from_scenario(
         loaded.scenario,
         order_list,
         start=begin,
         lots=LotPolicy(max_lot=max_lot, merge_window=dt.timedelta(hours=merge_hours)),
+        sold=sold,
     )
     settings = SolverSettings(
-        time_limit=time_limit, workers=workers, seed=seed, objective=Objective.of(kind)
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        objective=Objective.of(kind),
+        strategy=how,
     )
     shown = not json
+    if shown:
+        for sale in sold:
+            console.print(f"sold capacity left free: {sale.describe()}")
+        for note in notes:
+            console.print(f"[yellow]note:[/] {note}")
 
     def progress(p: Progress) -> None:
         if shown:
@@ -187,6 +217,9 @@ def schedule_command(
             body["replan"] = replanned.to_dict()
         if held_up is not None:
             body["robustness"] = held_up.to_dict()
+        if from_twin:
+            body["sold_capacity"] = [sale.describe() for sale in sold]
+            body["notes"] = notes
         emit_json(body)
         return
     _show(problem, result, "plan")
@@ -203,6 +236,17 @@ def schedule_command(
     for path, what in ((gantt, "Gantt (HTML)"), (png, "Gantt (PNG)"), (csv, "machine table")):
         if path is not None:
             console.print(f"{what} written to [bold]{path}[/]")
+
+
+def _sold_capacity(prefix: str) -> tuple[list[Commitment], list[str]]:
+    """The capacity sales on the twin's sites, and notes on entries that cannot be read."""
+    from twinverse.config import Settings
+    from twinverse.twin.commitments import read_commitments
+    from twinverse.twin.model import EntityKind
+    from twinverse.workspace import Workspace
+
+    with Workspace.open(Settings()) as ws:
+        return read_commitments(ws.graph(prefix).entities(EntityKind.SITE))
 
 
 def _show(problem: Problem, result: SolveResult, label: str) -> None:

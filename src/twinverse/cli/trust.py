@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Annotated
 
@@ -144,6 +145,14 @@ def apply_capacity(change: CapacityChange, settings: Settings) -> None:
         ws.record_capacity_trade(change)
 
 
+def next_month(now_ns: int) -> tuple[str, str]:
+    """The calendar month after ``now_ns`` (UTC) as RFC 3339 start and end."""
+    today = dt.datetime.fromtimestamp(now_ns / 1e9, tz=dt.UTC).date()
+    first = dt.date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    after = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return f"{first.isoformat()}T00:00:00Z", f"{after.isoformat()}T00:00:00Z"
+
+
 @trust_app.command("offer")
 def offer(
     company: Annotated[str, typer.Argument(help="the selling company's twin prefix")],
@@ -151,14 +160,18 @@ def offer(
     quantity: Annotated[float, typer.Argument()],
     resource: Annotated[str, typer.Option(help="machine-hours, units or asset")] = "machine-hours",
     unit: Annotated[str, typer.Option()] = "h",
-    start: Annotated[str, typer.Option(help="period start")] = "2026-12-01T00:00:00Z",
-    end: Annotated[str, typer.Option(help="period end")] = "2026-12-31T00:00:00Z",
+    start: Annotated[
+        str | None, typer.Option(help="period start (default: the next month, UTC)")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="period end (default: that month's end)")] = None,
     price: Annotated[float, typer.Option(help="price per unit")] = 100.0,
     currency: Annotated[str, typer.Option()] = "EUR",
     days: Annotated[int, typer.Option(help="the offer stays open this many days")] = 7,
     passphrase: PassOpt = None,
 ) -> None:
     """Offer spare capacity (or an asset) of a site the company owns; signed and logged."""
+    month = next_month(clock_ns())
+    start, end = start or month[0], end or month[1]
     with open_trust(Settings(), passphrase) as svc:
         doc = svc.offer(
             company,

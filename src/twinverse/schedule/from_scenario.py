@@ -10,6 +10,13 @@
 * **Calendars**: the site calendar's shifts, breaks and holidays, in the site's
   timezone, become each machine's closed windows from the plan start over the
   horizon; afterwards the machines count as open.
+* **Sold capacity**: a capacity trade the site settled (``capacity_commitments``
+  on its twin, read by :func:`twinverse.twin.commitments.read_commitments`)
+  is time the machines work for the buyer. Machine-hours are shared equally by
+  all the site's machines; units of product take, on each machine, the time a
+  unit of the site's product mix needs there. Each machine's share is reserved
+  evenly over its working time in the sale's period, as the last part of every
+  working window, so the plan cannot use it.
 * **Operators**: when the site has people holding a machine's skills, an
   operation on it needs one person holding *all* of them, within that person's
   shift (or the site's working time when they have none).
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -40,6 +48,9 @@ from twinverse.schedule.problem import (
     Setups,
     Window,
 )
+from twinverse.twin.commitments import MACHINE_HOURS, Commitment
+from twinverse.twin.ids import prefix_of
+from twinverse.twin.instant import NS_PER_S
 from twinverse.twin.quantity import Quantity
 
 UNIT_SECONDS = 60.0
@@ -148,6 +159,41 @@ def _closed(open_windows: tuple[Window, ...] | None) -> tuple[Window, ...]:
     return tuple(out)
 
 
+def _sold_minutes(scenario: Scenario, plan: PlanSite, sale: Commitment) -> dict[str, float]:
+    """Machine minutes ``sale`` takes from each machine of the plan's site."""
+    if sale.resource == MACHINE_HOURS:
+        return {m: sale.amount * 60 / len(plan.machines) for m in plan.machines}
+    lines = list(plan.site.lines) + [line for area in plan.site.areas for line in area.lines]
+    made = {p for line in lines for p in line.products}
+    routings = [p.routing for p in scenario.products if p.id in made]
+    per_unit = dict.fromkeys(plan.machines, 0.0)
+    for routing in routings:
+        for step in routing:
+            for m in step.machines:
+                if m in per_unit:
+                    per_unit[m] += _mean_seconds(step.time) / 60 / len(step.machines)
+    return {m: sale.amount * v / max(len(routings), 1) for m, v in per_unit.items()}
+
+
+def _reserve(
+    open_windows: tuple[Window, ...] | None, horizon: int, cuts: Sequence[tuple[int, int, float]]
+) -> tuple[Window, ...]:
+    """Closed windows: the calendar's gaps and, within each cut's period ``[a, b)``, the last
+    ``share`` of every working window."""
+    windows = list(open_windows) if open_windows is not None else [(0, horizon)]
+    end = max([horizon, *(b for _, b in windows)])
+    for a, b, share in cuts:
+        kept: list[Window] = []
+        for x, y in windows:
+            lo, hi = max(x, a), min(y, b)
+            cut = round((hi - lo) * share) if hi > lo else 0
+            kept += [w for w in ((x, hi - cut), (hi, y)) if w[1] > w[0]] if cut else [(x, y)]
+        windows = kept
+    if not cuts:
+        return _closed(open_windows)
+    return _closed((*windows, (end, end)))  # the sentinel closes a cut that reaches the end
+
+
 def problem_from_scenario(
     scenario: Scenario,
     orders: list[Order],
@@ -156,6 +202,7 @@ def problem_from_scenario(
     lots: LotPolicy | None = None,
     operators: bool = True,
     horizon_days: int | None = None,
+    sold: Sequence[Commitment] = (),
 ) -> Problem:
     """The problem of making ``orders`` on the scenario's machines; see the module docstring."""
     products = {p.id: p for p in scenario.products}
@@ -194,6 +241,18 @@ def problem_from_scenario(
                 continue
             for m in step.machines:
                 change[m] = max(change.get(m, 0), math.ceil(step.setup.magnitude / 60))
+    cuts: dict[str, list[tuple[int, int, float]]] = {m: [] for m in used}
+    for sale in sold:
+        if sale.site.removeprefix(prefix_of(sale.site) + "/") != plan.site.id:
+            continue
+        begin = dt.datetime.fromtimestamp(sale.start / NS_PER_S, tz=tz)
+        span = math.ceil((sale.end - sale.start) / (60 * NS_PER_S))
+        period = _open_windows(plan.site.calendar, None, begin, tz, math.ceil(span / _DAY))
+        working = span if period is None else sum(min(b, span) - a for a, b in period if a < span)
+        a = _offset(begin, start, clamp=False)
+        for mid, minutes in _sold_minutes(scenario, plan, sale).items():
+            if mid in cuts and minutes > 0:
+                cuts[mid].append((a, a + span, min(1.0, minutes / max(working, 1))))
     machines = []
     for mid in sorted(used):
         spec = plan.machines[mid]
@@ -203,7 +262,7 @@ def problem_from_scenario(
         machines.append(
             Machine(
                 mid,
-                closed=_closed(site_open),
+                closed=_reserve(site_open, days * _DAY, cuts[mid]),
                 setups=Setups(change=setup or 0),
                 name=spec.name or "",
             )
@@ -264,7 +323,8 @@ def problem_from_scenario(
     )
 
 
-def _offset(when: dt.datetime | None, start: dt.datetime) -> int:
+def _offset(when: dt.datetime | None, start: dt.datetime, *, clamp: bool = True) -> int:
     if when is None:
         return 0
-    return max(0, math.floor((when - start).total_seconds() / 60))
+    minutes = math.floor((when - start).total_seconds() / 60)
+    return max(0, minutes) if clamp else minutes

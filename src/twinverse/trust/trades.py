@@ -7,9 +7,9 @@ buyer, a quantity and a budget. The rules are pure functions:
 
 * only the owner of the site's twin may offer (the seller DID is a key bound to
   the twin's prefix);
-* an acceptance must come from another company, before the offer expires, for
-  a positive quantity not above what remains, and the total must fit the budget
-  in the offer's currency;
+* an acceptance must come from another company, before the offer expires and
+  before its period ends, for a positive quantity not above what remains, and
+  the total must fit the budget in the offer's currency;
 * settlement moves the accepted quantity from seller to buyer as a
   :class:`CapacityChange` that the edges apply to the twins, so the simulation
   and scheduler see the traded capacity.
@@ -121,6 +121,8 @@ def check_acceptance(
     now = datetime.fromtimestamp(now_ns / 1e9, UTC)
     if now > parse_time(offer.get("validUntil"), field="validUntil"):
         raise TradeError(f"the offer expired at {offer.get('validUntil')}")
+    if now >= parse_time(offer.get("period", {}).get("end"), field="period.end"):
+        raise TradeError(f"the offer's period ended at {offer['period']['end']}")
     quantity = _num(acceptance, "quantity")
     if not 0 < quantity <= remaining:
         raise TradeError(f"quantity {quantity:g} is not in (0, {remaining:g}] (what remains)")

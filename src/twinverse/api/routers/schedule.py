@@ -4,7 +4,11 @@
 ``GET /schedule/jobs/{id}`` gives the progress so far (best objective, bound,
 gap) and, once done, the checked plan; ``POST /schedule/jobs/{id}/replan``
 re-plans a finished job from ``now`` after breakdowns, with started operations
-frozen. The registry of jobs lives on ``app.state`` and is created on first use.
+frozen. The registry of jobs lives on ``app.state`` and is created on first use;
+a company sees only its own jobs.
+
+With ``twin`` set, the plan leaves free the capacity that twin's site has sold in
+settled trades (``capacity_commitments``, see :mod:`twinverse.twin.commitments`).
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from twinverse.api.deps import PrincipalDep
+from twinverse.api.deps import PrincipalDep, WorkspaceDep
 from twinverse.errors import TwinverseError
+from twinverse.identity import Principal
 from twinverse.scenario import ScenarioError, parse_text, validate_document
 from twinverse.schedule import (
     Breakdown,
@@ -33,12 +38,15 @@ from twinverse.schedule import (
     Replan,
     SolveResult,
     SolverSettings,
+    Strategy,
     order_rows,
     problem_from_scenario,
     replan,
     solve,
     validate,
 )
+from twinverse.twin.commitments import Commitment, read_commitments
+from twinverse.twin.model import EntityKind
 
 router = APIRouter(prefix="/schedule", tags=["schedule"])
 
@@ -74,9 +82,14 @@ class SolveIn(BaseModel):
     workers: int = Field(default=2, ge=1, le=MAX_WORKERS)
     seed: int = 0
     objective: ObjectiveKind = ObjectiveKind.COMBINED
+    strategy: Strategy = Strategy.AUTO
     max_lot: int = Field(default=60, ge=1)
     merge_hours: float = Field(default=12.0, ge=0)
     start: dt.datetime | None = None
+    twin: str | None = Field(
+        default=None,
+        description="twin prefix whose site's sold capacity (settled trades) the plan leaves free",
+    )
 
 
 class BreakdownIn(BaseModel):
@@ -100,13 +113,16 @@ class JobOut(BaseModel):
     progress: list[dict[str, Any]]
     result: dict[str, Any] | None = None
     error: dict[str, str] | None = None
+    notes: list[str] = Field(default_factory=list)
 
 
 @dataclass
 class _Job:
     id: str
+    tenant: str
     problem: Problem
     settings: SolverSettings
+    notes: list[str] = field(default_factory=list)
     progress: list[Progress] = field(default_factory=list)
     result: SolveResult | None = None
     replanned: Replan | None = None
@@ -137,6 +153,7 @@ class _Job:
             error=None
             if self.error is None
             else {"code": self.error.code, "detail": self.error.message},
+            notes=self.notes,
         )
 
 
@@ -158,10 +175,10 @@ class _Jobs:
                         break
             self._jobs[job.id] = job
 
-    def get(self, job_id: str) -> _Job:
+    def get(self, job_id: str, who: Principal) -> _Job:
         with self._lock:
             found = self._jobs.get(job_id)
-        if found is None:
+        if found is None or found.tenant != who.tenant:  # another company's job does not exist
             raise ScheduleJobNotFoundError(f"no schedule job {job_id!r}")
         return found
 
@@ -187,7 +204,7 @@ def _run(job: _Job, work: Any) -> None:
         job.done.set()
 
 
-def _problem(body: SolveIn) -> Problem:
+def _problem(body: SolveIn, sold: list[Commitment]) -> Problem:
     document = parse_text(body.scenario.encode("utf-8"), "<request scenario>")
     scenario, issues = validate_document(document)
     if issues or scenario is None:
@@ -209,19 +226,27 @@ def _problem(body: SolveIn) -> Problem:
         orders,
         start=local(body.start),
         lots=LotPolicy(max_lot=body.max_lot, merge_window=dt.timedelta(hours=body.merge_hours)),
+        sold=sold,
     )
 
 
 @router.post("/jobs", status_code=202)
-def start_solve(body: SolveIn, request: Request, who: PrincipalDep) -> JobOut:
-    problem = _problem(body)  # bad input fails here, with the request, not later
+def start_solve(body: SolveIn, request: Request, who: PrincipalDep, ws: WorkspaceDep) -> JobOut:
+    sold: list[Commitment] = []
+    notes: list[str] = []
+    if body.twin is not None:
+        graph = ws.graph(body.twin, principal=who)
+        sold, notes = read_commitments(graph.entities(EntityKind.SITE))
+        notes += [f"sold capacity left free: {sale.describe()}" for sale in sold]
+    problem = _problem(body, sold)  # bad input fails here, with the request, not later
     settings = SolverSettings(
         time_limit=body.time_limit,
         workers=body.workers,
         seed=body.seed,
         objective=Objective.of(body.objective),
+        strategy=body.strategy,
     )
-    job = _Job(uuid.uuid4().hex[:12], problem, settings)
+    job = _Job(uuid.uuid4().hex[:12], who.tenant, problem, settings, notes)
 
     def work() -> None:
         job.result = solve(problem, settings, on_progress=job.progress.append)
@@ -233,12 +258,12 @@ def start_solve(body: SolveIn, request: Request, who: PrincipalDep) -> JobOut:
 
 @router.get("/jobs/{job_id}")
 def get_job(job_id: str, request: Request, who: PrincipalDep) -> JobOut:
-    return _jobs(request).get(job_id).out()
+    return _jobs(request).get(job_id, who).out()
 
 
 @router.post("/jobs/{job_id}/replan", status_code=202)
 def start_replan(job_id: str, body: ReplanIn, request: Request, who: PrincipalDep) -> JobOut:
-    base = _jobs(request).get(job_id)
+    base = _jobs(request).get(job_id, who)
     if not base.done.is_set() or base.result is None:
         raise ScheduleJobStateError(f"schedule job {job_id!r} has no finished plan yet")
     problem = base.replanned.problem if base.replanned else base.problem
@@ -250,7 +275,7 @@ def start_replan(job_id: str, body: ReplanIn, request: Request, who: PrincipalDe
         objective=base.settings.objective,
     )
     events = [Breakdown(e.machine, e.start, e.end) for e in body.events]
-    job = _Job(uuid.uuid4().hex[:12], problem, settings)
+    job = _Job(uuid.uuid4().hex[:12], who.tenant, problem, settings, base.notes)
 
     def work() -> None:
         done = replan(
