@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+
+import pytest
 
 from tests.cli.test_cli import twinverse
 from twinverse.cli import demo
+from twinverse.cli.simulate import run_simulation
+from twinverse.cli.trust import next_month
 from twinverse.config import Settings
 from twinverse.scenario import load_scenario
 from twinverse.twin.model import EntityKind
@@ -27,7 +32,9 @@ def _load_examples(settings: Settings) -> list[str]:
     return prefixes
 
 
-def test_demo_certifies_suppliers_trades_and_proves(tmp_path: Path) -> None:
+def test_demo_certifies_suppliers_trades_and_proves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     seller, buyer = _load_examples(settings)
     demo.certify_suppliers(settings, EXAMPLES)
@@ -48,12 +55,30 @@ def test_demo_certifies_suppliers_trades_and_proves(tmp_path: Path) -> None:
         site = ws.graph(seller).entity(f"{seller}/monterrey")  # type: ignore[arg-type]
         assert site.get("traded_out_capacity") == 120
         (sale,) = site.get("capacity_commitments")  # type: ignore[misc]
-        assert sale["quantity"] == 120 and sale["start"] == "2026-12-01T00:00:00Z"
+        assert sale["quantity"] == 120 and sale["start"] == next_month(time.time_ns())[0]
     key = twinverse(tmp_path, "ledger", "key").stdout.strip()
     verified = json.loads(
         twinverse(tmp_path, "ledger", "verify", str(proof), "--key", key, "--json").stdout
     )
     assert verified["ok"] and verified["size"] > verified["index"]
+
+    # The what-if from the twin sees the sale and sources magnets by verified score.
+    monkeypatch.setenv("TWINVERSE_DATA_DIR", str(settings.data_dir))
+    study = run_simulation(
+        EXAMPLES / "global-network.yaml",
+        ["responsible-magnets"],
+        replications=40,
+        seed=1,
+        json=True,
+        csv_path=None,
+        report_path=None,
+        start_at="now",
+        twin=seller,
+    )
+    assert study.start is not None and [c.sale.amount for c in study.start.sold] == [120]
+    assert any("buys ndfeb-magnet from takefu-magnets" in n for n in study.model.notes)
+    base, rule = (r.kpis["fill_rate"].mean() for r in study.results)
+    assert rule < base  # Takefu alone cannot make Suzhou's magnets
 
     # Run again: nothing issued or traded twice, and the proof still verifies.
     demo.certify_suppliers(settings, EXAMPLES)

@@ -30,16 +30,29 @@ def examples_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "examples"
 
 
-def simulate_network(settings: Settings, path: Path) -> Path:
-    """The five disruptions of the article against the baseline, with an HTML report."""
+def simulate_network(settings: Settings, path: Path, twin: str) -> Path:
+    """The five disruptions of the article and a sourcing rule on verified supplier scores
+    against the baseline, from the twin as it is now (its supplier scores and sold capacity),
+    with an HTML report."""
     from twinverse.cli.simulate import run_simulation
 
     reports = settings.data_dir / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     report = reports / f"{path.stem}.html"
-    console.print(f"\n[bold]What if?[/] Simulating {path.name}: baseline and every named scenario")
+    console.print(
+        f"\n[bold]What if?[/] Simulating {path.name} from its twin now: baseline and every "
+        f"named scenario"
+    )
     run_simulation(
-        path, None, replications=None, seed=None, json=False, csv_path=None, report_path=report
+        path,
+        None,
+        replications=None,
+        seed=None,
+        json=False,
+        csv_path=None,
+        report_path=report,
+        start_at="now",
+        twin=twin,
     )
     return report
 
@@ -130,7 +143,7 @@ def certify_suppliers(settings: Settings, examples: Path) -> None:
 def trade_and_prove(settings: Settings, *, seller: str, buyer: str) -> Path:
     """A capacity trade between the two demo companies, the twin events in the log, a proof."""
     from twinverse.cli.ledger import clock_ns, open_trust
-    from twinverse.cli.trust import apply_capacity
+    from twinverse.cli.trust import apply_capacity, next_month
     from twinverse.trust.bundle import verify_bundle
 
     site = f"{seller}/monterrey"
@@ -140,14 +153,15 @@ def trade_and_prove(settings: Settings, *, seller: str, buyer: str) -> Path:
             tid = done[0]["offer"]["id"]
             console.print(f"\n[bold]Capacity trade[/] {tid} (settled earlier)")
         else:
+            start, end = next_month(clock_ns())
             offer = svc.offer(
                 seller,
                 site,
                 "machine-hours",
                 200,
                 "h",
-                start="2026-12-01T00:00:00Z",
-                end="2026-12-31T00:00:00Z",
+                start=start,
+                end=end,
                 price_per_unit=85.0,
                 currency="EUR",
                 valid_until_ns=clock_ns() + 7 * 86_400 * 10**9,
@@ -212,11 +226,12 @@ def run_demo(settings: Settings, *, serve_api: bool, port: int | None) -> None:
     from twinverse.cli.ai_demo import show_ai
 
     show_ai(settings, examples)  # RUL model (trained once), typed questions in English and Chinese
-    simulate_network(settings, files[0])
-    gantt = schedule_line(settings, examples)
-    console.print(f"Gantt chart: [bold]{gantt}[/]")
+    # Trust first: the what-if below starts from the twin, scores and sold capacity included.
     certify_suppliers(settings, examples)
     trade_and_prove(settings, seller=prefixes[0], buyer=prefixes[1])
+    simulate_network(settings, files[0], prefixes[0])
+    gantt = schedule_line(settings, examples)
+    console.print(f"Gantt chart: [bold]{gantt}[/]")
     host, port = settings.host, port or settings.port
     base = f"http://{host}:{port}"
     console.print(f"""

@@ -100,7 +100,8 @@ def describe_start(start: StartState) -> str:
     down = ", ".join(f"{'+'.join(o.machines)} ({o.days} d)" for o in start.outages) or "none"
     lines = [
         f"starting from the twin as of [bold]{format_instant(start.at)}[/]: "
-        f"stock read at {len(start.stock)} points; machines down: {down}"
+        f"stock read at {len(start.stock)} points; machines down: {down}; "
+        f"verified supplier scores: {len(start.scores)}"
     ]
     for cut in start.sold:
         worst = max(cut.shares)

@@ -15,7 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from twinverse.scenario.errors import Issue, format_path
-from twinverse.scenario.schema import DISRUPTION_TARGETS, DisruptionKind, Line, Scenario
+from twinverse.scenario.schema import (
+    DISRUPTION_TARGETS,
+    DisruptionKind,
+    Line,
+    MitigationKind,
+    Scenario,
+)
 from twinverse.twin.errors import UnitError
 from twinverse.twin.quantity import (
     COUNT,
@@ -262,6 +268,13 @@ class _Checker:
                 self.ref((*loc, "at", ai), at, stock_at)
             for ii, item in enumerate(m.items):
                 self.ref((*loc, "items", ii), item, items)
+            if m.kind is MitigationKind.SUPPLIER_SCORE and m.min_score is None:
+                self.issue(
+                    "missing-field",
+                    (*loc, "min_score"),
+                    "a supplier-score mitigation needs min_score (0–100)",
+                    "e.g. min_score: 70",
+                )
         for i, sc in enumerate(self.s.scenarios):
             loc = ("scenarios", i)
             for di, name in enumerate(sc.disruptions):

@@ -437,6 +437,7 @@ class MitigationKind(StrEnum):
     DUAL_SOURCING = "dual-sourcing"
     CAPACITY_SHIFT = "capacity-shift"
     OVERTIME = "overtime"
+    SUPPLIER_SCORE = "supplier-score"
 
 
 class Mitigation(_Model):
@@ -454,6 +455,12 @@ class Mitigation(_Model):
         default=0.2, gt=0, le=5, description="overtime/capacity-shift: extra capacity"
     )
     cost_premium: float = Field(default=0.5, ge=0, le=10, description="extra cost per unit, share")
+    min_score: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="supplier-score: buy only from suppliers whose verified score is at least this",
+    )
 
 
 class NamedScenario(_Model):

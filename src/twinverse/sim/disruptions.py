@@ -14,6 +14,7 @@ mitigations' standing changes (edge shares, extra stock, overtime).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -255,6 +256,7 @@ class Plan:
     extra_cover_days: np.ndarray | None = None  # (P,) added safety cover
     overtime: np.ndarray | None = None  # (L,) extra capacity share while disrupted
     overtime_premium: np.ndarray | None = None  # (L,)
+    notes: list[str] = field(default_factory=list)  # what the mitigations decided
 
     def any_active(self, day: int, replications: int) -> np.ndarray:
         out = np.zeros(replications, dtype=bool)
@@ -396,4 +398,53 @@ def _apply_mitigations(plan: Plan, model: NetworkModel, mitigations: list[Mitiga
                 plan.overtime[lines] += m.extra
                 assert plan.overtime_premium is not None
                 plan.overtime_premium[lines] = m.cost_premium
+            case MitigationKind.SUPPLIER_SCORE:
+                _source_by_score(plan, model, m, shares)
     plan.shares = shares
+
+
+def _source_by_score(plan: Plan, model: NetworkModel, m: Mitigation, shares: np.ndarray) -> None:
+    """Orders go only to suppliers scoring at least ``m.min_score`` (own sites always qualify):
+    a disqualified source's share moves to the best-scoring qualified one of the same target;
+    with none, the target gets nothing (and a note says so)."""
+    if not model.supplier_score:
+        plan.notes.append(
+            f"{m.id}: no supplier scores, so sourcing is unchanged; they live on the twin: score "
+            f"the suppliers (twinverse trust score --apply) and simulate from the twin "
+            f"(--from-state now)"
+        )
+        return
+    floor = m.min_score or 0.0
+
+    def score(edge: int) -> float:
+        node = model.points[model.edges[edge].source].node
+        if model.node_kind.get(node) != "supplier":
+            return math.inf
+        return model.supplier_score.get(node, 0.0)
+
+    by_target: dict[int, list[int]] = {}
+    for i, e in enumerate(model.edges):
+        by_target.setdefault(e.target, []).append(i)
+    for target, edges in by_target.items():
+        point = model.points[target]
+        if (m.at and point.node not in m.at) or (m.items and point.item not in m.items):
+            continue
+        out = [i for i in edges if score(i) < floor and shares[i] > 0]
+        if not out:
+            continue
+        moved = float(shares[out].sum())
+        shares[out] = 0.0
+        ok = [i for i in edges if score(i) >= floor]
+        names = ", ".join(f"{model.points[model.edges[i].source].node} ({score(i):g})" for i in out)
+        if not ok:
+            plan.notes.append(
+                f"{m.id}: no source of {point.item} for {point.node} scores {floor:g} or more; "
+                f"{names} dropped, so it gets none"
+            )
+            continue
+        best = max(ok, key=lambda i: (score(i), -i))
+        shares[best] += moved
+        plan.notes.append(
+            f"{m.id}: {point.node} buys {point.item} from "
+            f"{model.points[model.edges[best].source].node} ({score(best):g}) instead of {names}"
+        )

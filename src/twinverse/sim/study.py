@@ -139,6 +139,7 @@ def run_study(
         out = []
         for size, (sim_seq, plan_seq) in zip(blocks, streams, strict=True):
             plan = make_plan(scenario, model, spec, size, np.random.default_rng(plan_seq))
+            model.notes += [n for n in plan.notes if n not in model.notes]
             if start is not None:
                 start.add_known(plan, size)
             out.append((plan, size, sim_seq))

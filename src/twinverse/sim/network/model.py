@@ -157,6 +157,8 @@ class NetworkModel:
     node_kind: dict[str, str] = field(default_factory=dict)
     node_location: dict[str, tuple[float, float]] = field(default_factory=dict)
     currency: str = "EUR"
+    # verified supplier scores (0–100) from the twin; empty when not started from it
+    supplier_score: dict[str, float] = field(default_factory=dict)
 
     def point_index(self, node: str, item: str) -> int | None:
         for i, p in enumerate(self.points):

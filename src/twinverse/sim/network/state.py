@@ -18,6 +18,9 @@ policies); the twin, as of now or a past time, gives where things stand:
   proportion to its machine time (hours per calendar day over the period against
   the site's machine-hours per day); units of product take, on each group, the
   time those units need there, averaged over the products the site makes.
+- **supplier scores**: a supplier's ``supplier_score`` (0–100, from its verified
+  credentials, written by ``twinverse trust score --apply``) goes onto the model,
+  where a ``supplier-score`` mitigation uses it as a sourcing rule.
 
 :func:`read_state` reads that from a graph; :class:`StartState` changes a
 :class:`NetworkModel` and adds the outages to every plan of a study, so the
@@ -79,13 +82,15 @@ class StartState:
     stock: dict[int, float] = field(default_factory=dict)  # point → on hand
     outages: list[Outage] = field(default_factory=list)
     sold: list[SoldCapacity] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)  # supplier node → score
     notes: list[str] = field(default_factory=list)
 
     def apply(self, model: NetworkModel) -> NetworkModel:
-        """A copy of ``model`` that starts with the twin's stock."""
+        """A copy of ``model`` that starts with the twin's stock and knows its supplier scores."""
         out = copy.deepcopy(model)
         for point, amount in self.stock.items():
             out.points[point].initial = amount
+        out.supplier_score = dict(self.scores)
         out.notes = [*out.notes, *self.notes]
         return out
 
@@ -127,6 +132,7 @@ class StartState:
         return {
             "as_of": format_instant(self.at),
             "stock_points": len(self.stock),
+            "supplier_scores": self.scores,
             "outages": [
                 {"line": o.line, "share_down": o.share_down, "days": o.days, "machines": o.machines}
                 for o in self.outages
@@ -171,6 +177,12 @@ def read_state(model: NetworkModel, graph: TwinGraph, at: int) -> StartState:
             else:
                 state.stock[point] = amount
     state.outages = _outages(model, graph, at, state.notes)
+    for entity in graph.entities(EntityKind.SUPPLIER):
+        score = entity.properties.get("supplier_score")
+        if isinstance(score, int | float) and not isinstance(score, bool) and 0 <= score <= 100:
+            state.scores[entity.id.rsplit("/", 1)[-1]] = float(score)
+        elif score is not None:
+            state.notes.append(f"{entity.id}: supplier_score {score!r} is not 0–100; ignored")
     sales, notes = read_commitments(graph.entities(EntityKind.SITE))
     state.notes += notes
     state.sold = [c for sale in sales if (c := _sold(model, sale, at, state.notes)) is not None]
