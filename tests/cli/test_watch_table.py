@@ -34,3 +34,11 @@ def test_rul_columns_appear_only_where_a_monitor_estimates_it() -> None:
     assert "sensor" not in text
     row = next(line for line in text.splitlines() if "esn-41" in line)
     assert "●" in row  # maintenance due stands out
+
+
+def test_dids_print_as_they_are() -> None:
+    from twinverse.cli.render import console
+
+    with console.capture() as captured:
+        console.print("sold to did:key:z6MkraYXqMh9RGtseYF8f5ervuunVuabGbAnfpm21gWVdqac")
+    assert "did:key:z6Mk" in captured.get()

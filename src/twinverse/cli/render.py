@@ -19,8 +19,8 @@ from twinverse.twin.instant import format_instant
 from twinverse.twin.model import Entity, EntityKind, Relation, RelationKind
 from twinverse.twin.quantity import Quantity
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(emoji=False)  # DIDs (did:key:…) must print as they are
+errors = Console(stderr=True, emoji=False)
 
 
 def emit_json(data: Any) -> None:
