@@ -239,6 +239,46 @@ def test_eddsa_jcs_2022_every_intermediate_value_byte_for_byte() -> None:
     assert verify_document(signed).controller == key.did
 
 
+def test_eddsa_rdfc_2022_every_intermediate_value_byte_for_byte() -> None:
+    d = _tv() / "eddsa-rdfc-2022"
+    doc = json.loads((_tv() / "unsigned.json").read_text())
+    config = json.loads((d / "proofConfigDataInt.json").read_text())
+    inputs = proof_inputs(doc, config)
+    assert inputs.canonical_document == (d / "canonDocDataInt.txt").read_bytes()
+    assert inputs.canonical_proof_config == (d / "proofCanonDataInt.txt").read_bytes()
+    assert inputs.document_hash.hex() == (d / "docHashDataInt.txt").read_text().strip()
+    assert inputs.proof_hash.hex() == (d / "proofHashDataInt.txt").read_text().strip()
+    assert inputs.hash_data.hex() == (d / "combinedHashDataInt.txt").read_text().strip()
+    key = _key()
+    signed = sign_document(doc, key, created=config["created"], cryptosuite="eddsa-rdfc-2022")
+    assert signed["proof"]["proofValue"] == (d / "sigBTC58DataInt.txt").read_text().strip()
+    published = json.loads((d / "signedDataInt.json").read_text())
+    assert signed["proof"] == {**published["proof"], "@context": doc["@context"]}
+    assert verify_document(published).controller == key.did
+    assert verify_document(signed).controller == key.did
+
+
+def test_eddsa_rdfc_2022_signed_vector_fails_when_its_meaning_changes() -> None:
+    signed = json.loads((_tv() / "eddsa-rdfc-2022" / "signedDataInt.json").read_text())
+    for name in ("name", "issuer", "validFrom"):
+        bad = json.loads(json.dumps(signed))
+        bad[name] = bad[name][:-1] + chr(ord(bad[name][-1]) ^ 1)
+        with pytest.raises((SignatureError, TrustFormatError)):
+            verify_document(bad)
+    bad = json.loads(json.dumps(signed))
+    bad["credentialSubject"]["alumniOf"] = "The School of Counter-Examples"
+    with pytest.raises(SignatureError):
+        verify_document(bad)
+
+
+def test_eddsa_rdfc_2022_needs_its_contexts_shipped() -> None:
+    # The employment vector names the citizenship context, which twinverse does not ship:
+    # refused with the context's URL, never fetched.
+    employ = json.loads((_tv() / "eddsa-rdfc-2022" / "employ" / "signedDataInt.json").read_text())
+    with pytest.raises(TrustFormatError, match="w3id.org/citizenship/v4rc1.*never fetched"):
+        verify_document(employ)
+
+
 def test_eddsa_jcs_2022_signed_vector_fails_with_any_changed_byte_of_its_values() -> None:
     signed = json.loads((_tv() / "eddsa-jcs-2022" / "signedJCS.json").read_text())
     verify_document(signed)
@@ -259,9 +299,9 @@ def _suite_dirs() -> list[tuple[Path, str]]:
     ]
 
 
-def test_rdfc_and_legacy_vectors_from_their_canonical_forms() -> None:
-    # No RDF canonicaliser ships offline: start from the published canonical
-    # N-Quads and check every later step (hashes, combined hash, signature).
+def test_every_suite_from_its_published_canonical_forms() -> None:
+    # From the published canonical forms on (the employment vector's context and the
+    # legacy suite are not shipped): hashes, combined hash, signature.
     key = _key()
     for d, tag in _suite_dirs():
         doc_c = (d / f"canonDoc{tag}.txt").read_bytes()
@@ -305,6 +345,18 @@ def test_proof_set_and_chain_keys_and_shapes() -> None:
                 assert ref in ids, f"{path.name}: previousProof {ref} comes later"
             if "id" in proof:
                 ids.add(proof["id"])
-    # eddsa-rdfc-2022 proofs need RDF canonicalisation, which we do not ship: refused clearly
-    with pytest.raises(TrustFormatError, match="eddsa-jcs-2022"):
-        verify_document(json.loads((_tv() / "eddsa-rdfc-2022" / "signedDataInt.json").read_text()))
+    # A legacy Ed25519Signature2020 proof is refused clearly.
+    with pytest.raises(TrustFormatError, match="eddsa-jcs-2022 or eddsa-rdfc-2022"):
+        verify_document(
+            json.loads((_tv() / "Ed25519Signature2020" / "signedEdSig.json").read_text())
+        )
+
+
+def test_rdfc_refuses_terms_no_context_defines() -> None:
+    # JSON-LD would silently drop them, leaving the claim unsigned.
+    doc = json.loads((_tv() / "unsigned.json").read_text())
+    doc["@context"] = doc["@context"][:1]  # without the examples vocabulary
+    with pytest.raises(TrustFormatError, match="AlumniCredential, alumniOf"):
+        sign_document(doc, _key(), created="2026-01-01T00:00:00Z", cryptosuite="eddsa-rdfc-2022")
+    with pytest.raises(TrustFormatError, match="cryptosuite must be one of"):
+        sign_document(doc, _key(), created="2026-01-01T00:00:00Z", cryptosuite="rsa-2001")

@@ -63,6 +63,23 @@ def test_any_changed_byte_of_a_credential_fails(service: TrustService, clock: Fa
     assert failures > 500
 
 
+def test_an_rdfc_credential_verifies_scores_and_revokes(
+    service: TrustService, clock: FakeClock
+) -> None:
+    cred = _env_cert(service, cryptosuite="eddsa-rdfc-2022")
+    assert cred["proof"]["cryptosuite"] == "eddsa-rdfc-2022"  # type: ignore[index]
+    lists = service.status_lists()
+    assert verify_credential(cred, now_ns=clock.now, status_lists=lists).subject["twin"] == SUPPLIER
+    assert service.evaluate(SUPPLIER).score == 35
+    changed = json.loads(json.dumps(cred))
+    changed["credentialSubject"]["standard"] = "ISO 9001"
+    with pytest.raises(CredentialError):
+        verify_credential(changed, now_ns=clock.now, status_lists=lists)
+    service.revoke(str(cred["id"]))
+    with pytest.raises(CredentialRevokedError):
+        verify_credential(cred, now_ns=clock.now, status_lists=service.status_lists())
+
+
 def test_revoked_credential_fails_and_the_score_says_why(
     service: TrustService, clock: FakeClock
 ) -> None:

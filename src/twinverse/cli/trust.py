@@ -64,15 +64,23 @@ def issue_cmd(
     valid_until: Annotated[
         str | None, typer.Option(help="expiry, e.g. 2027-12-31T00:00:00Z")
     ] = None,
+    cryptosuite: Annotated[
+        str, typer.Option(help="eddsa-jcs-2022 (JSON canonical form) or eddsa-rdfc-2022 (RDF)")
+    ] = "eddsa-jcs-2022",
     passphrase: PassOpt = None,
 ) -> None:
-    """Issue a supplier credential (eddsa-jcs-2022), record it in the log, print it."""
+    """Issue a supplier credential (Data Integrity, Ed25519), record it in the log, print it."""
     until = None
     if valid_until:
         until = int(parse_time(valid_until, field="--valid-until").timestamp() * 1e9)
     with open_trust(Settings(), passphrase) as svc:
         cred = svc.issue_supplier_credential(
-            issuer, supplier, kind, _claims(claim or []), valid_until_ns=until
+            issuer,
+            supplier,
+            kind,
+            _claims(claim or []),
+            valid_until_ns=until,
+            cryptosuite=cryptosuite,
         )
     emit_json(cred)
 

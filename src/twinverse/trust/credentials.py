@@ -23,7 +23,7 @@ from twinverse.trust.errors import (
     CredentialRevokedError,
     TrustError,
 )
-from twinverse.trust.integrity import Document, sign_document, verify_document
+from twinverse.trust.integrity import CRYPTOSUITE, Document, sign_document, verify_document
 from twinverse.trust.keys import KeyPair
 from twinverse.trust.status import ENTRY_TYPE, LIST_CREDENTIAL_TYPE, StatusBits
 
@@ -56,13 +56,15 @@ def issuer_id(credential: Mapping[str, Any]) -> str:
     return issuer
 
 
-def issue(credential: Mapping[str, Any], key: KeyPair, *, now_ns: int) -> Document:
-    """Sign ``credential`` (its issuer must be ``key``'s did:key) with eddsa-jcs-2022."""
+def issue(
+    credential: Mapping[str, Any], key: KeyPair, *, now_ns: int, cryptosuite: str = CRYPTOSUITE
+) -> Document:
+    """Sign ``credential`` (its issuer must be ``key``'s did:key), eddsa-jcs-2022 by default."""
     if issuer_id(credential) != key.did:
         raise CredentialError(
             f"the issuer {issuer_id(credential)!r} is not the signing key's DID {key.did!r}"
         )
-    return sign_document(credential, key, created=format_time(now_ns))
+    return sign_document(credential, key, created=format_time(now_ns), cryptosuite=cryptosuite)
 
 
 def present(

@@ -1,10 +1,12 @@
-"""W3C Data Integrity proofs with the ``eddsa-jcs-2022`` cryptosuite.
+"""W3C Data Integrity proofs with the ``eddsa-jcs-2022`` and ``eddsa-rdfc-2022`` cryptosuites.
 
-Signing (vc-di-eddsa §3.3): the proof configuration (the proof without
+Signing (vc-di-eddsa §3.3, §3.2): the proof configuration (the proof without
 ``proofValue``; it takes the document's ``@context`` when the document has one)
-and the document without ``proof`` are each canonicalised with JCS (RFC 8785)
-and hashed with SHA-256; the Ed25519 signature over ``proofHash ‖ docHash``,
-multibase base58btc, is the ``proofValue``.
+and the document without ``proof`` are each canonicalised — JCS (RFC 8785) for
+jcs-2022, RDFC-1.0 N-Quads for rdfc-2022 (:mod:`twinverse.trust.rdfc`, shipped
+contexts only) — and hashed with SHA-256; the Ed25519 signature over
+``proofHash ‖ docHash``, multibase base58btc, is the ``proofValue``. twinverse
+signs with jcs-2022 unless asked otherwise and verifies both.
 
 Verification is offline: the verification method must be a did:key, whose
 public key is in the identifier itself. Every function here is pure.
@@ -25,6 +27,8 @@ from twinverse.trust.keys import KeyPair, public_from_did, verify_ed25519
 from twinverse.trust.multibase import decode_z, encode_z
 
 CRYPTOSUITE: Final = "eddsa-jcs-2022"
+RDFC: Final = "eddsa-rdfc-2022"
+CRYPTOSUITES: Final = (CRYPTOSUITE, RDFC)
 PROOF_TYPE: Final = "DataIntegrityProof"
 
 Document = dict[str, Any]
@@ -40,7 +44,7 @@ def canonical(value: object) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class ProofInputs:
-    """The intermediate values of an eddsa-jcs-2022 proof (the test vectors publish each)."""
+    """The intermediate values of a proof (the test vectors publish each)."""
 
     canonical_document: bytes
     canonical_proof_config: bytes
@@ -57,8 +61,12 @@ def proof_inputs(document: Mapping[str, Any], proof_config: Mapping[str, Any]) -
     config = {k: v for k, v in proof_config.items() if k != "proofValue"}
     if "@context" in unsecured and "@context" not in config:
         config["@context"] = unsecured["@context"]
-    doc_c = canonical(unsecured)
-    proof_c = canonical(config)
+    if config.get("cryptosuite") == RDFC:
+        from twinverse.trust.rdfc import canonical_nquads
+
+        doc_c, proof_c = canonical_nquads(unsecured), canonical_nquads(config)
+    else:
+        doc_c, proof_c = canonical(unsecured), canonical(config)
     return ProofInputs(
         doc_c, proof_c, hashlib.sha256(doc_c).digest(), hashlib.sha256(proof_c).digest()
     )
@@ -71,11 +79,14 @@ def sign_document(
     created: str,
     purpose: str = "assertionMethod",
     extra: Mapping[str, Any] | None = None,
+    cryptosuite: str = CRYPTOSUITE,
 ) -> Document:
-    """A copy of ``document`` with an eddsa-jcs-2022 proof by ``key`` (its did:key method)."""
+    """A copy of ``document`` with a proof by ``key`` (its did:key method) in ``cryptosuite``."""
+    if cryptosuite not in CRYPTOSUITES:
+        raise TrustFormatError(f"cryptosuite must be one of {', '.join(CRYPTOSUITES)}")
     config: Document = {
         "type": PROOF_TYPE,
-        "cryptosuite": CRYPTOSUITE,
+        "cryptosuite": cryptosuite,
         "created": created,
         "verificationMethod": key.verification_method,
         "proofPurpose": purpose,
@@ -98,13 +109,14 @@ class VerifiedProof:
 
 
 def verify_document(document: Mapping[str, Any], *, purpose: str | None = None) -> VerifiedProof:
-    """Check the document's single eddsa-jcs-2022 proof; raise SignatureError or TrustFormatError."""
+    """Check the document's single eddsa-jcs-2022 or eddsa-rdfc-2022 proof; raise
+    SignatureError or TrustFormatError."""
     proof = document.get("proof")
     if not isinstance(proof, dict):
         raise TrustFormatError("the document has no proof object")
-    if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
+    if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") not in CRYPTOSUITES:
         raise TrustFormatError(
-            f"expected a {PROOF_TYPE} with cryptosuite {CRYPTOSUITE} "
+            f"expected a {PROOF_TYPE} with cryptosuite {' or '.join(CRYPTOSUITES)} "
             f"(got {proof.get('type')!r} / {proof.get('cryptosuite')!r})"
         )
     vm = proof.get("verificationMethod")

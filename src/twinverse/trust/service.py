@@ -22,14 +22,14 @@ from typing import Any, Final, Self
 
 from twinverse.store import ChunkDigest
 from twinverse.trust.bundle import ProofBundle
-from twinverse.trust.credentials import VC_CONTEXT, format_time, issue
+from twinverse.trust.credentials import TWINVERSE_CONTEXT, VC_CONTEXT, format_time, issue
 from twinverse.trust.errors import (
     CredentialError,
     EntryNotFoundError,
     TradeError,
     TradeNotFoundError,
 )
-from twinverse.trust.integrity import sign_document
+from twinverse.trust.integrity import CRYPTOSUITE, sign_document
 from twinverse.trust.keys import KeyPair
 from twinverse.trust.keystore import SCRYPT_N
 from twinverse.trust.log import Entry, EntryKind, Ledger, Record
@@ -269,6 +269,7 @@ class TrustService:
         claims: Mapping[str, Any],
         *,
         valid_until_ns: int | None = None,
+        cryptosuite: str = CRYPTOSUITE,
     ) -> dict[str, Any]:
         """Issue a supplier credential (a type of :data:`KINDS`) about the supplier twin."""
         if kind not in KIND_BY_TYPE:
@@ -280,8 +281,9 @@ class TrustService:
         row = self._status_list(issuer)
         cid = f"urn:uuid:{uuid.uuid4()}"
         now = self.clock()
+        context = [VC_CONTEXT] if cryptosuite == CRYPTOSUITE else [VC_CONTEXT, TWINVERSE_CONTEXT]
         credential: dict[str, Any] = {
-            "@context": [VC_CONTEXT],
+            "@context": context,
             "id": cid,
             "type": ["VerifiableCredential", kind],
             "issuer": issuer.did,
@@ -291,7 +293,7 @@ class TrustService:
         }
         if valid_until_ns is not None:
             credential["validUntil"] = format_time(valid_until_ns)
-        signed = issue(credential, issuer, now_ns=now)
+        signed = issue(credential, issuer, now_ns=now, cryptosuite=cryptosuite)
         self._publish_status(
             StatusListRow(row.url, row.issuer, row.next + 1, row.bits, None), issuer
         )
