@@ -322,8 +322,21 @@ class _Checker:
             self.ref((*cloc, "to"), conv.target, ("machine", "buffer"), stations)
             self.positive((*cloc, "length"), conv.length)
             self.positive((*cloc, "speed"), conv.speed)
+        families = {p.family or p.id for p in self.s.products}
         for mi, m in enumerate(line.machines):
             mloc: Loc = (*loc, "machines", mi)
+            for si, change in enumerate(m.setups):
+                for key, family in (("from", change.source), ("to", change.target)):
+                    if family not in families:
+                        close = difflib.get_close_matches(family, sorted(families), n=1)
+                        self.issue(
+                            "unknown-reference",
+                            (*mloc, "setups", si, key),
+                            f"no product family {family!r} (a product without one is its own)",
+                            f"did you mean {close[0]!r}?" if close else None,
+                        )
+            for wi, window in enumerate(m.maintenance):
+                self.positive((*mloc, "maintenance", wi, "duration"), window.duration)
             if m.mtbf is not None and m.mtbf.mean <= 0:
                 self.issue(
                     "out-of-range", (*mloc, "mtbf"), "mean time between failures must be above zero"

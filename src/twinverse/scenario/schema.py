@@ -132,6 +132,24 @@ class MachineKind(StrEnum):
     GENERIC = "generic"
 
 
+class Maintenance(_Model):
+    """Planned maintenance: the machine is not available from ``start`` for ``duration``."""
+
+    start: dt.datetime = Field(description="ISO date-time; without a zone, the site's")
+    duration: Duration
+    note: str | None = None
+
+
+class SetupChange(_Model):
+    """Changing over from one product family to another takes ``time`` on this machine."""
+
+    source: LocalId = Field(
+        alias="from", description="a product family (a product without one is its own)"
+    )
+    target: LocalId = Field(alias="to")
+    time: Duration
+
+
 class Machine(_Model):
     id: LocalId
     name: str | None = None
@@ -147,6 +165,13 @@ class Machine(_Model):
     power: PowerByState | None = None
     skills: list[LocalId] = Field(default_factory=list)
     model: str | None = Field(default=None, description="a glTF file for the 3D view")
+    maintenance: list[Maintenance] = Field(
+        default_factory=list, description="planned maintenance windows"
+    )
+    setups: list[SetupChange] = Field(
+        default_factory=list,
+        description="setup matrix: change-over time between product families on this machine",
+    )
 
 
 class Buffer(_Model):

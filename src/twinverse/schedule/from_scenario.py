@@ -4,9 +4,11 @@
   product's routing; an operation may run on any machine its routing step lists,
   for ``quantity × mean unit time`` (rounded up to whole time units).
 * **Setups**: on each machine, changing from one product family to another takes
-  the longest routing ``setup`` among the steps that use the machine (or the
+  the machine's ``setups`` matrix entry for that pair where it has one, else the
+  longest routing ``setup`` among the steps that use the machine (or the
   machine's mean ``setup_time``); the same family needs none. A product
   without a family is its own family.
+* **Maintenance**: a machine's planned ``maintenance`` windows are closed.
 * **Calendars**: the site calendar's shifts, breaks and holidays, in the site's
   timezone, become each machine's closed windows from the plan start over the
   horizon; afterwards the machines count as open.
@@ -32,6 +34,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from twinverse.scenario.schema import Calendar, Scenario, Site
@@ -259,11 +262,16 @@ def problem_from_scenario(
         setup = change.get(mid)
         if setup is None and spec.setup_time is not None:
             setup = math.ceil(_mean_seconds(spec.setup_time) / 60)
+        for window in spec.maintenance:  # closed outright: a cut of the whole window
+            begin = window.start if window.start.tzinfo else window.start.replace(tzinfo=tz)
+            a = _offset(begin, start, clamp=False)
+            cuts[mid].append((a, a + math.ceil(window.duration.magnitude / 60), 1.0))
+        pairs = {(c.source, c.target): math.ceil(c.time.magnitude / 60) for c in spec.setups}
         machines.append(
             Machine(
                 mid,
                 closed=_reserve(site_open, days * _DAY, cuts[mid]),
-                setups=Setups(change=setup or 0),
+                setups=Setups(change=setup or 0, pairs=MappingProxyType(pairs)),
                 name=spec.name or "",
             )
         )
