@@ -18,6 +18,7 @@ lands in the sentinel's namespace is named in the error.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -56,42 +57,29 @@ def _loader(url: str, options: object = None) -> dict[str, Any]:
 
 def canonical_nquads(document: Mapping[str, Any]) -> bytes:
     """The canonical N-Quads (RDFC-1.0) of a JSON-LD document, UTF-8; refuses undefined terms."""
-    text = _normalize(document)
     context = document.get("@context", [])
     # First, so that any @vocab of the document's own contexts still wins over it.
     contexts = context if isinstance(context, list) else [context]
     probe = {**document, "@context": [{"@vocab": _UNDEFINED}, *contexts]}
-    undefined = sorted(set(_undefined_terms(_normalize(probe))))
+    expanded = json.dumps(_jsonld("expand", probe, {"documentLoader": _loader}))
+    undefined = sorted(set(re.findall(re.escape(_UNDEFINED) + r'([^"]+)"', expanded)))
     if undefined:
         raise TrustFormatError(
             f"terms not defined by the document's contexts (JSON-LD would drop them unsigned): "
             f"{', '.join(undefined)}"
         )
+    options = {"algorithm": "URDNA2015", "format": "application/n-quads"}
+    text = _jsonld("normalize", document, {**options, "documentLoader": _loader})
+    if not isinstance(text, str):
+        raise TrustFormatError("RDFC-1.0 canonicalisation did not produce N-Quads")
     return text.encode("utf-8")
 
 
-def _undefined_terms(nquads: str) -> list[str]:
-    marker = "<" + _UNDEFINED
-    out = []
-    for line in nquads.splitlines():
-        at = line.find(marker)
-        while at >= 0:
-            end = line.index(">", at)
-            out.append(line[at + len(marker) : end])
-            at = line.find(marker, end)
-    return out
-
-
-def _normalize(document: Mapping[str, Any]) -> str:
+def _jsonld(operation: str, document: Mapping[str, Any], options: dict[str, Any]) -> Any:
     from pyld import jsonld  # imported here: only this cryptosuite needs it
 
-    options = {
-        "algorithm": "URDNA2015",
-        "format": "application/n-quads",
-        "documentLoader": _loader,
-    }
     try:
-        text = jsonld.normalize(dict(document), options)
+        return getattr(jsonld, operation)(dict(document), options)
     except jsonld.JsonLdError as err:
         cause: BaseException | None = err
         while cause is not None:  # PyLD wraps our loader's error; say what it said
@@ -99,6 +87,3 @@ def _normalize(document: Mapping[str, Any]) -> str:
                 raise cause from None
             cause = getattr(cause, "cause", None) or cause.__cause__
         raise TrustFormatError(f"not canonicalisable as JSON-LD (RDFC-1.0): {err}") from err
-    if not isinstance(text, str):
-        raise TrustFormatError("RDFC-1.0 canonicalisation did not produce N-Quads")
-    return text
