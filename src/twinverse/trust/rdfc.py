@@ -11,7 +11,7 @@ is refused with its URL.
 JSON-LD silently drops a term no context defines, so a claim outside the
 contexts would not be signed at all. Canonicalisation therefore refuses such
 documents (the "safe mode" vc-di-eddsa asks for): the document is also
-canonicalised with a sentinel ``@vocab`` before its contexts, and any term that
+expanded with a sentinel ``@vocab`` before its contexts, and any term that
 lands in the sentinel's namespace is named in the error.
 """
 
