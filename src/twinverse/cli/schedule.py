@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -23,11 +24,20 @@ if TYPE_CHECKING:
     from twinverse.schedule.robustness import Robustness
     from twinverse.twin.commitments import Commitment
 
+_E = TypeVar("_E", bound=StrEnum)
 _EVENT = re.compile(r"^(?P<machine>[^@]+)@(?P<start>\d+)\+(?P<minutes>\d+)$")
 
 
 class ScheduleOptionError(TwinverseError):
     code = "invalid-option"
+
+
+def _choice(kind: type[_E], option: str, value: str) -> _E:
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(k.value for k in kind)
+        raise ScheduleOptionError(f"{option} must be one of {choices}, got {value!r}") from None
 
 
 def _breakdown(text: str) -> tuple[str, int, int]:
@@ -107,20 +117,8 @@ def schedule_command(
     )
     from twinverse.schedule.report import order_rows, to_csv
 
-    try:
-        kind = ObjectiveKind(objective)
-    except ValueError:
-        choices = ", ".join(k.value for k in ObjectiveKind)
-        raise ScheduleOptionError(
-            f"--objective must be one of {choices}, got {objective!r}"
-        ) from None
-    try:
-        how = Strategy(strategy)
-    except ValueError:
-        choices = ", ".join(k.value for k in Strategy)
-        raise ScheduleOptionError(
-            f"--strategy must be one of {choices}, got {strategy!r}"
-        ) from None
+    kind = _choice(ObjectiveKind, "--objective", objective)
+    how = _choice(Strategy, "--strategy", strategy)
     events = [_breakdown(b) for b in breakdown or []]
     loaded = load_scenario(scenario)
     site_tz = ZoneInfo(loaded.scenario.sites[0].timezone)

@@ -230,15 +230,7 @@ class MemoryStore:
         values: npt.NDArray[np.float64],
     ) -> int:
         """Append samples in bulk; raises StoreError (InvalidSamplesError) for bad arrays."""
-        # Copies: the caller may reuse its arrays, and a chunk must not change under us.
-        chunks = [
-            Chunk(c.key, c.ts.copy(), c.values.copy())
-            for c in split_batch(keys, series_index, ts, values)
-        ]
-        with self._lock:
-            for chunk in chunks:
-                self._chunks.setdefault(chunk.key, []).append(chunk)
-        return sum(len(c) for c in chunks)
+        return self.append_samples_once((), keys, series_index, ts, values)
 
     def append_samples_once(
         self,
@@ -249,6 +241,7 @@ class MemoryStore:
         values: npt.NDArray[np.float64],
     ) -> int:
         """Append samples and record the ingest marks (source, sequence) together."""
+        # Copies: the caller may reuse its arrays, and a chunk must not change under us.
         chunks = [
             Chunk(c.key, c.ts.copy(), c.values.copy())
             for c in split_batch(keys, series_index, ts, values)
